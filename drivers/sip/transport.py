@@ -1,0 +1,137 @@
+"""asyncio adapter for SIP over UDP and TCP: bytes in, bytes out, nothing else.
+
+Inbound datagrams and framed TCP messages go to one callback with their source
+`Address`; replies over TCP reuse the connection the request came in on (RFC 3261 18.2.2),
+and new TCP destinations are connected on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from drivers.sip.addr import Address
+from drivers.sip.message import Message
+from drivers.sip.parser import SipParseError, StreamFramer
+
+log = logging.getLogger(__name__)
+
+OnData = Callable[[bytes, Address], None]
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, on_data: OnData) -> None:
+        self.on_data = on_data
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+        # Stock asyncio reads datagrams with a 256 KiB buffer, costing an mmap per packet.
+        if hasattr(transport, "max_size"):
+            transport.max_size = 65536
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) < 4 or data.strip(b"\r\n\x00") == b"":
+            return  # NAT keep-alives
+        self.on_data(data, Address("udp", addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("UDP error: %s", exc)
+
+
+class _Tcp(asyncio.Protocol):
+    def __init__(self, owner: SipTransport) -> None:
+        self.owner = owner
+        self.framer = StreamFramer()
+        self.transport: asyncio.Transport | None = None
+        self.peer: Address | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        host, port = transport.get_extra_info("peername")[:2]
+        self.peer = Address("tcp", str(host), int(port))
+        self.owner._tcp[(self.peer.host, self.peer.port)] = self
+
+    def data_received(self, data: bytes) -> None:
+        assert self.peer is not None and self.transport is not None
+        try:
+            messages = self.framer.feed(data)
+        except SipParseError as e:
+            log.warning("closing TCP connection from %s: %s", self.peer, e.reason)
+            self.transport.close()
+            return
+        for m in messages:
+            self.owner.on_data(m, self.peer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.peer is not None:
+            self.owner._tcp.pop((self.peer.host, self.peer.port), None)
+
+
+class SipTransport:
+    def __init__(self, on_data: OnData) -> None:
+        self.on_data = on_data
+        self._udp: _Udp | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._tcp: dict[tuple[str, int], _Tcp] = {}
+        self._connecting: dict[tuple[str, int], list[bytes]] = {}
+        self.local_port = 0
+
+    async def start(self, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        _, proto = await loop.create_datagram_endpoint(
+            lambda: _Udp(self.on_data), local_addr=(host, port)
+        )
+        self._udp = proto
+        self._server = await loop.create_server(lambda: _Tcp(self), host, port, reuse_address=True)
+        self.local_port = port
+
+    async def stop(self) -> None:
+        if self._udp and self._udp.transport:
+            self._udp.transport.close()
+        if self._server:
+            self._server.close()
+        for conn in list(self._tcp.values()):
+            if conn.transport:
+                conn.transport.close()
+        if self._server:
+            await self._server.wait_closed()
+
+    def send(self, msg: Message, dest: Address) -> None:
+        self.send_bytes(msg.serialize(), dest)
+
+    def send_bytes(self, data: bytes, dest: Address) -> None:
+        if dest.transport == "udp":
+            if self._udp and self._udp.transport:
+                self._udp.transport.sendto(data, (dest.host, dest.port))
+            return
+        key = (dest.host, dest.port)
+        conn = self._tcp.get(key)
+        if conn is not None and conn.transport is not None:
+            conn.transport.write(data)
+            return
+        if key in self._connecting:
+            self._connecting[key].append(data)
+            return
+        self._connecting[key] = [data]
+        asyncio.get_running_loop().create_task(self._connect(key))
+
+    async def _connect(self, key: tuple[str, int]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(lambda: _Tcp(self), key[0], key[1])
+        except OSError as e:
+            log.warning("cannot connect to %s:%s over TCP: %s", key[0], key[1], e)
+            self._connecting.pop(key, None)
+            return
+        pending = self._connecting.pop(key, [])
+        conn = self._tcp.get(key)
+        if conn is not None and conn.transport is not None:
+            for data in pending:
+                conn.transport.write(data)
+
+    def tcp_connections(self) -> int:
+        return len(self._tcp)

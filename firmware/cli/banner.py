@@ -1,0 +1,27 @@
+"""What `ccbox run` tells the developer: where to point a softphone and a browser."""
+
+from __future__ import annotations
+
+from firmware.cli.table import format_table
+from firmware.config import BoxConfig
+
+
+def banner(cfg: BoxConfig, host: str, extensions: list[tuple[str, str, str]]) -> str:
+    lines = [
+        f"ccbox 呼叫中心一体机 — board {cfg.board}",
+        f"  SIP server : {host}:{cfg.sip_port}  (UDP and TCP)",
+        f"  RTP ports  : {cfg.rtp_range}/udp",
+        f"  Web UI     : http://{host}:{cfg.web_port}/",
+        f"  Data dir   : {cfg.data_dir}",
+        "",
+    ]
+    if extensions:
+        lines += [
+            "  Demo extensions: register a softphone with user = number, the password below,",
+            f"  server {host}:{cfg.sip_port} (UDP or TCP).",
+            format_table(("number", "name", "password"), extensions, indent="    "),
+        ]
+    else:
+        lines.append("  No demo extensions (ccbox ext list --data DIR shows the accounts).")
+    lines += ["", "  Stop with Ctrl-C."]
+    return "\n".join(lines)

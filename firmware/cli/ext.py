@@ -1,0 +1,74 @@
+"""`ccbox ext add|list|del`: extensions (SIP accounts of phones)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import peewee
+
+from firmware.cli.errors import CliError
+from firmware.cli.table import format_table
+from firmware.db.connection import open_db
+from firmware.db.models import Extension, Registration
+from firmware.db.sip_passwords import generate_sip_password, weak_password_reason
+
+_NUMBER = re.compile(r"^[0-9]{2,15}$")  # dialable from any phone keypad; E.164 length cap
+MASK = "********"
+
+
+def add(data_dir: Path, number: str, password: str | None, name: str) -> int:
+    if not _NUMBER.match(number):
+        raise CliError(f"extension number {number!r} must be 2 to 15 digits")
+    if password is None:
+        password = generate_sip_password()
+    else:
+        reason = weak_password_reason(number, password)
+        if reason:
+            raise CliError(f"weak password for {number}: {reason}")
+    open_db(data_dir)
+    try:
+        Extension.create(number=number, name=name, sip_password=password)
+    except peewee.IntegrityError:
+        raise CliError(f"extension {number} already exists") from None
+    print(f"extension {number} added" + (f" ({name})" if name else ""))
+    print(f"password: {password}")
+    return 0
+
+
+def list_(data_dir: Path, show_secrets: bool) -> int:
+    open_db(data_dir)
+    now = time.time()
+    contacts: dict[str, list[str]] = {}
+    for reg in Registration.select().where(Registration.expires_at > now).order_by(
+        Registration.aor, Registration.contact
+    ):
+        contacts.setdefault(reg.aor, []).append(f"{reg.contact} ({reg.transport})")
+    rows = [
+        (
+            e.number,
+            e.name,
+            "yes" if e.enabled else "no",
+            e.sip_password if show_secrets else MASK,
+            ", ".join(contacts.get(e.number, [])),
+        )
+        for e in Extension.select().order_by(Extension.number)
+    ]
+    if not rows:
+        print("no extensions")
+        return 0
+    print(format_table(("number", "name", "enabled", "password", "registered contacts"), rows))
+    return 0
+
+
+def delete(data_dir: Path, number: str) -> int:
+    db = open_db(data_dir)
+    with db.atomic():
+        deleted = Extension.delete().where(Extension.number == number).execute()
+        # Bindings of a deleted account must not outlive it across a switchd restart.
+        Registration.delete().where(Registration.aor == number).execute()
+    if not deleted:
+        raise CliError(f"no extension {number}")
+    print(f"extension {number} deleted")
+    return 0

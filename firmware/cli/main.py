@@ -1,0 +1,135 @@
+"""`ccbox`: the installer's and developer's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from firmware.cli import cdr, ext, run, status
+from firmware.cli.errors import CliError
+from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
+from firmware.db.migrations import SchemaError
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1..65535)")
+    return value
+
+
+def _port_range(text: str) -> tuple[int, int]:
+    try:
+        return parse_port_range(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="data directory (default: $CCBOX_DATA, else /data)",
+    )
+
+    parser = argparse.ArgumentParser(prog="ccbox", description="ccbox call-center appliance")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[data], help="run switchd and webd in this terminal")
+    p.add_argument("--board", default="sim", help="board name under board/ (default: sim)")
+    p.add_argument("--sip-port", type=_port, default=5060, metavar="N")
+    p.add_argument("--web-port", type=_port, default=8080, metavar="N")
+    p.add_argument("--rtp-ports", type=_port_range, default=(20000, 20999), metavar="A-B")
+    p.add_argument("--advertise", metavar="HOST",
+                   help="address phones and browsers should use (default: guessed)")
+    p.add_argument("--ready-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="give up when the daemons are not ready by then (default: 30)")
+
+    p = sub.add_parser("ext", help="extensions (SIP accounts)")
+    ext_sub = p.add_subparsers(dest="ext_command", required=True, metavar="ACTION")
+    q = ext_sub.add_parser("add", parents=[data], help="add an extension")
+    q.add_argument("number")
+    q.add_argument("--password", help="SIP password (default: a strong generated one)")
+    q.add_argument("--name", default="", help="display name")
+    q = ext_sub.add_parser("list", parents=[data], help="list extensions")
+    q.add_argument("--show-secrets", action="store_true", help="show SIP passwords")
+    q = ext_sub.add_parser("del", parents=[data], help="delete an extension")
+    q.add_argument("number")
+
+    sub.add_parser("status", parents=[data], help="ask the running switchd for its status")
+
+    p = sub.add_parser("cdr", help="call detail records")
+    cdr_sub = p.add_subparsers(dest="cdr_command", required=True, metavar="ACTION")
+    q = cdr_sub.add_parser("list", parents=[data], help="most recent calls first")
+    q.add_argument("--limit", type=_positive, default=20, metavar="N")
+    return parser
+
+
+def _existing_data_dir(path: Path) -> Path:
+    # Only `run` creates the data dir: a mistyped --data must not grow a new empty box.
+    if not path.is_dir():
+        raise CliError(
+            f"data directory {path} does not exist "
+            "(use --data DIR or CCBOX_DATA; `ccbox run` creates it)"
+        )
+    return path
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    data_dir: Path = (args.data or default_data_dir()).absolute()
+    if args.command == "run":
+        low, high = args.rtp_ports
+        cfg = BoxConfig(
+            board=args.board,
+            data_dir=data_dir,
+            sip_port=args.sip_port,
+            web_port=args.web_port,
+            rtp_min=low,
+            rtp_max=high,
+            advertise_host=args.advertise,
+        )
+        return run.run(cfg, args.ready_timeout)
+    data_dir = _existing_data_dir(data_dir)
+    if args.command == "ext":
+        if args.ext_command == "add":
+            return ext.add(data_dir, args.number, args.password, args.name)
+        if args.ext_command == "list":
+            return ext.list_(data_dir, args.show_secrets)
+        return ext.delete(data_dir, args.number)
+    if args.command == "status":
+        return status.status(data_dir)
+    return cdr.list_(data_dir, args.limit)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except CliError as exc:
+        print(f"ccbox: {exc}", file=sys.stderr)
+        return exc.status
+    except ConfigError as exc:
+        print(f"ccbox: {exc}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
+        print(f"ccbox: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

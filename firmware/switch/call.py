@@ -1,0 +1,229 @@
+"""`Call`: one call through the switch — the caller's leg, the legs tried for it, the
+answered leg, the media bridge and the recording — and the listener for all its legs.
+
+Legs never talk to each other; everything one leg does reaches the other through here,
+which is what lets an E1 B-channel, an FXO port and a SIP phone meet in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from firmware.switch.causes import Cause
+from firmware.switch.channel import Channel, ChannelState
+from firmware.switch.events import (
+    CallEnded,
+    ConnectionCleared,
+    Delivered,
+    DigitsReceived,
+    Established,
+    Event,
+    Held,
+    RecordingStarted,
+    RecordingStopped,
+    Retrieved,
+)
+
+if TYPE_CHECKING:
+    from firmware.switch.core import Switch
+
+log = logging.getLogger(__name__)
+
+# When several legs fail, tell the caller the most useful reason (RFC 3261 16.7 spirit):
+# busy beats unavailable beats everything else.
+_CAUSE_RANK = {
+    Cause.USER_BUSY: 0,
+    Cause.CALL_REJECTED: 1,
+    Cause.NO_ANSWER: 2,
+    Cause.NO_USER_RESPONSE: 3,
+    Cause.SUBSCRIBER_ABSENT: 4,
+}
+
+
+def new_call_id(now: float) -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + "-" + secrets.token_hex(4)
+
+
+class Call:
+    def __init__(self, switch: Switch, a: Channel, publish: Callable[[Event], None]) -> None:
+        self.switch = switch
+        self.publish = publish
+        self.start = time.time()
+        self.id = new_call_id(self.start)
+        self.a = a
+        self.forks: list[Channel] = []
+        self.b: Channel | None = None
+        self.ring_at: float | None = None
+        self.answer_at: float | None = None
+        self.end_at: float | None = None
+        self.released_by = ""
+        self.cause: Cause | None = None
+        self.fork_causes: list[Cause] = []
+        self.bridge: object | None = None
+        self.recorder: object | None = None
+        self.recording_path: Path | None = None
+        self.held_by: set[str] = set()
+        self.ring_timer: Callable[[], None] | None = None
+        a.listener = self
+
+    # ---------------------------------------------------------------------------------------
+    def party(self, ch: Channel) -> str:
+        return "caller" if ch is self.a else "callee"
+
+    def dial(self, legs: Sequence[Channel]) -> None:
+        self.forks = list(legs)
+
+    # ChannelListener -----------------------------------------------------------------------
+    def channel_ringing(self, ch: Channel) -> None:
+        if ch is self.a or self.b is not None or ch not in self.forks:
+            return
+        if self.ring_at is None:
+            self.ring_at = time.time()
+            self.publish(Delivered(self.ring_at, self.id, ch.id, ch.peer_name))
+        self.a.ring()
+
+    def channel_progress(self, ch: Channel) -> None:
+        if ch is self.a or self.b is not None or ch not in self.forks:
+            return
+        if self.ring_at is None:
+            self.ring_at = time.time()
+            self.publish(Delivered(self.ring_at, self.id, ch.id, ch.peer_name))
+        if self.bridge is None and len(self.forks) == 1:
+            # early media (ringback, announcements) from the one leg being tried
+            self.bridge = self.switch.bridge_media(self.a, ch, None)
+        self.a.progress()
+
+    def channel_answered(self, ch: Channel) -> None:
+        if ch is self.a:
+            return
+        if self.b is not None or self.a.ended:
+            ch.hangup(Cause.NON_SELECTED_USER_CLEARING)
+            return
+        self.b = ch
+        self.answer_at = time.time()
+        if self.ring_timer:
+            self.ring_timer()
+            self.ring_timer = None
+        for other in self.forks:
+            if other is not ch:
+                other.hangup(Cause.NON_SELECTED_USER_CLEARING)
+        self.forks = [ch]
+        self.a.answer()
+        self.publish(Established(self.answer_at, self.id, ch.id, ch.peer_name))
+        self._start_media()
+
+    def _start_media(self) -> None:
+        assert self.b is not None
+        if self.bridge is not None:
+            self.switch.unbridge_media(self.bridge)
+            self.bridge = None
+        self.recording_path, self.recorder = self.switch.new_recorder(self.id, self.start)
+        self.bridge = self.switch.bridge_media(self.a, self.b, self.recorder)
+        if self.recording_path is not None:
+            self.publish(RecordingStarted(time.time(), self.id, str(self.recording_path)))
+
+    def channel_hungup(self, ch: Channel, cause: Cause) -> None:
+        now = time.time()
+        self.publish(ConnectionCleared(now, self.id, ch.id, cause, self.party(ch)))
+        if self.end_at is not None:
+            return
+        if ch is self.a:
+            self.finish(cause, "caller")
+            return
+        if ch is self.b:
+            self.finish(cause, "callee")
+            return
+        if ch in self.forks:
+            self.forks.remove(ch)
+            self.fork_causes.append(cause)
+            if not self.forks and self.b is None:
+                best = min(self.fork_causes, key=lambda c: _CAUSE_RANK.get(c, 9))
+                self.finish(best, "callee")
+
+    def channel_dtmf(self, ch: Channel, digit: str) -> None:
+        self.publish(DigitsReceived(time.time(), self.id, ch.id, digit))
+
+    def channel_hold(self, ch: Channel, held: bool) -> None:
+        other = self.b if ch is self.a else self.a
+        who = self.party(ch)
+        now = time.time()
+        if held:
+            self.held_by.add(who)
+            self.publish(Held(now, self.id, ch.id, who))
+        else:
+            self.held_by.discard(who)
+            self.publish(Retrieved(now, self.id, ch.id, who))
+        if other is not None and other.state is ChannelState.UP:
+            other.hold(held)
+
+    # ---------------------------------------------------------------------------------------
+    def ring_timeout(self) -> None:
+        self.ring_timer = None
+        if self.b is None and self.end_at is None:
+            for ch in list(self.forks):
+                ch.hangup(Cause.NO_ANSWER)
+            self.forks.clear()
+            self.finish(Cause.NO_ANSWER, "system")
+
+    def finish(self, cause: Cause, released_by: str) -> None:
+        """End the whole call: release every leg still up, stop media, emit the record."""
+        if self.end_at is not None:
+            return
+        self.end_at = time.time()
+        self.cause = cause
+        self.released_by = released_by
+        if self.ring_timer:
+            self.ring_timer()
+            self.ring_timer = None
+        # the other side hears a normal release once the call was answered
+        other_cause = Cause.NORMAL_CLEARING if self.b is not None else cause
+        for ch in [self.a, *self.forks]:
+            if not ch.ended:
+                ch.hangup(other_cause)
+        if self.bridge is not None:
+            self.switch.unbridge_media(self.bridge)
+            self.bridge = None
+        recording: str | None = None
+        if self.recorder is not None and self.recording_path is not None:
+            seconds = self.switch.close_recorder(self.recorder, self.end_at)
+            recording = str(self.recording_path)
+            self.publish(RecordingStopped(self.end_at, self.id, recording, seconds))
+            self.recorder = None
+        callee = self.b.peer_name if self.b is not None else ""
+        self.publish(
+            CallEnded(
+                self.end_at,
+                self.id,
+                self.a.caller.number,
+                self.a.called,
+                callee,
+                self.start,
+                self.answer_at,
+                self.end_at,
+                cause,
+                released_by,
+                recording,
+                {"ring_at": f"{self.ring_at:.3f}"} if self.ring_at else {},
+            )
+        )
+        self.switch.call_ended(self)
+
+    def status(self) -> dict[str, object]:
+        now = time.time()
+        return {
+            "id": self.id,
+            "caller": self.a.caller.number,
+            "called": self.a.called,
+            "callee": self.b.peer_name if self.b else None,
+            "state": "up" if self.b is not None else "ringing" if self.ring_at else "setup",
+            "age": round(now - self.start, 1),
+            "talk": round(now - self.answer_at, 1) if self.answer_at else 0,
+            "held_by": sorted(self.held_by),
+            "recording": str(self.recording_path) if self.recording_path else None,
+            "legs": [repr(self.a), *[repr(f) for f in self.forks]],
+        }

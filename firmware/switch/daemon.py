@@ -1,0 +1,186 @@
+"""ccbox-switchd: SIP, media, switch. Keeps running when every other daemon is down."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from drivers.sip.addr import Address
+from drivers.sip.endpoint import SipConfig, SipEndpoint
+from drivers.sip.registrar import Binding
+from firmware.config import parse_port_range
+from firmware.db.cdr_writer import CdrWriter
+from firmware.db.connection import open_db
+from firmware.db.registrations import RegistrationStore
+from firmware.media.engine import MediaEngine
+from firmware.switch.bus import EventBus
+from firmware.switch.control import ControlServer
+from firmware.switch.core import Switch
+from firmware.switch.directory import ExtensionDirectory
+from firmware.switch.router import Router
+from firmware.system.notify import notify_ready, notify_stopping, notify_watchdog, setup_logging
+
+log = logging.getLogger("ccbox.switchd")
+
+DIRECTORY_REFRESH = 3.0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="ccbox-switchd", description=__doc__)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--board", default="sim")
+    p.add_argument("--sip-port", type=int, default=5060)
+    p.add_argument("--rtp-ports", default="20000-20999")
+    p.add_argument("--bind", default="0.0.0.0")
+    p.add_argument("--advertise", default=None)
+    p.add_argument("--no-record", action="store_true")
+    return p.parse_args(argv)
+
+
+class SwitchDaemon:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.data: Path = args.data.resolve()
+        self.started = time.time()
+        self.stop_event = asyncio.Event()
+
+    async def run(self) -> None:
+        args = self.args
+        self.data.mkdir(parents=True, exist_ok=True)
+        rtp_min, rtp_max = parse_port_range(args.rtp_ports)
+        loop = asyncio.get_running_loop()
+        open_db(self.data)
+        self.directory = ExtensionDirectory()
+        await loop.run_in_executor(None, self.directory.load_from_db)
+
+        self.bus = EventBus()
+        self.cdrs = CdrWriter(self.data)
+        self.cdrs.start()
+        self.bus.subscribe(self.cdrs.on_event)
+        self.regstore = RegistrationStore(self.data)
+        self.regstore.start()
+
+        self.media = MediaEngine(args.bind, rtp_min, rtp_max)
+        await self.media.start()
+        cfg = SipConfig(bind_host=args.bind, port=args.sip_port, advertise_host=args.advertise)
+        self.sip = SipEndpoint(cfg, self.media, self.directory, self.bus.publish,
+                               self._binding_changed)
+        restored = self._restore_bindings()
+        await self.sip.start()
+        self.switch = Switch(self.bus, self.media, Router(self.directory), self.data, self.sip,
+                             record=not args.no_record)
+        self.sip.on_incoming = self.switch.incoming
+        self.control = ControlServer(self.data / "run" / "switchd.sock", {
+            "status": self._status,
+            "reload": self._reload,
+            "ping": lambda _req: {"pong": time.time()},
+        })
+        await self.control.start()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stop_event.set)
+        log.info("switchd ready: SIP udp+tcp %s:%d, RTP %d-%d, %d extensions, "
+                 "%d registrations restored", args.bind, args.sip_port, rtp_min, rtp_max,
+                 len(self.directory.all()), restored)
+        notify_ready()
+        tasks = [loop.create_task(self._refresh_directory()), loop.create_task(self._watchdog())]
+        await self.stop_event.wait()
+        notify_stopping()
+        log.info("switchd stopping")
+        for t in tasks:
+            t.cancel()
+        self.switch.shutdown()
+        await asyncio.sleep(0.2)  # let the BYEs of the calls we ended leave
+        await self.control.stop()
+        await self.sip.stop()
+        await self.media.stop()
+        self.cdrs.stop()
+        self.regstore.stop()
+        log.info("switchd stopped")
+
+    # Persistence of bindings --------------------------------------------------------------
+    def _binding_changed(self, b: Binding, removed: bool) -> None:
+        if removed:
+            self.regstore.delete(b.aor, b.contact)
+        else:
+            self.regstore.save(aor=b.aor, contact=b.contact,
+                               source=f"{b.source.host}:{b.source.port}",
+                               transport=b.source.transport, expires_at=b.expires_at,
+                               user_agent=b.user_agent, call_id=b.call_id, cseq=b.cseq,
+                               q=b.q)
+
+    def _restore_bindings(self) -> int:
+        n = 0
+        for row in self.regstore.load_active(time.time()):
+            host, _, port = str(row["source"]).rpartition(":")
+            if not port.isdigit():
+                continue
+            b = Binding(row["aor"], row["contact"], Address(row["transport"], host, int(port)),
+                        float(row["expires_at"]), row["call_id"], int(row["cseq"]),
+                        float(row["q"]), row["user_agent"])
+            self.sip.location.put(b, notify=False)
+            n += 1
+        return n
+
+    # Control commands ---------------------------------------------------------------------
+    def _status(self, _req: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "daemon": "ccbox-switchd",
+            "board": self.args.board,
+            "uptime": round(time.time() - self.started, 1),
+            "sip": {"port": self.args.sip_port, "transports": ["udp", "tcp"]},
+            "extensions": len(self.directory.all()),
+            **self.sip.status(),
+            **self.switch.status(),
+            "media": self.media.status() if hasattr(self.media, "status") else {},
+            "cdr_pending": self.cdrs.pending,
+        }
+
+    async def _reload(self, _req: dict[str, Any]) -> dict[str, Any]:
+        n = await asyncio.get_running_loop().run_in_executor(None, self.directory.load_from_db)
+        return {"extensions": n}
+
+    async def _refresh_directory(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(DIRECTORY_REFRESH)
+            try:
+                await loop.run_in_executor(None, self.directory.load_from_db)
+            except Exception as e:
+                # keep serving with what we have; the database may be busy or broken
+                log.error("cannot reload extensions from the database: %s", e)
+
+    async def _watchdog(self) -> None:
+        while True:
+            notify_watchdog()
+            await asyncio.sleep(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging("ccbox-switchd")
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        log.warning("uvloop missing: running on stock asyncio (slower media path)")
+    daemon = SwitchDaemon(args)
+    try:
+        asyncio.run(daemon.run())
+    except OSError as e:
+        log.error("switchd cannot start: %s", e)
+        print(f"ccbox-switchd: cannot start: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything ccbox needs on a fresh Debian 12 machine: Debian packages,
+# a Python venv with the project and its dev tools. Idempotent; re-running is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  python3-venv python3-dev gcc pkg-config
+  libsystemd-dev libasound2-dev          # systemd-python, pyalsaaudio build from source
+  sip-tester baresip-core                # real SIP peers for the tests
+  libpri-dev libspandsp-dev              # ISDN PRI and DSP (ctypes)
+  tshark sox espeak-ng
+)
+
+need_apt=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+if ((${#need_apt[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "ccbox: installing Debian packages: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.ccbox-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[dev]'
+  touch "$stamp"
+fi

@@ -108,5 +108,5 @@ def load_board(name: str) -> dict[str, Any]:
     if not isinstance(board, dict):
         raise ConfigError(f"{path}: must hold a JSON object")
     if board.get("name") != name:
-        raise ConfigError(f"{path}: \"name\" is {board.get('name')!r}, expected {name!r}")
+        raise ConfigError(f'{path}: "name" is {board.get("name")!r}, expected {name!r}')
     return board

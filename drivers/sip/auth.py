@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from drivers.sip.message import Request
 
 NONCE_LIFETIME = 300.0
+# MD5 first: sipp and many desk phones read only the first challenge and know no
+# SHA-256 (docs/decisions/0006-sip-core.md). Clients that do pick SHA-256 from the second.
 ALGORITHMS = ("MD5", "SHA-256")
 _HASH = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
 

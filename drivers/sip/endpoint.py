@@ -46,7 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_EXTENSIONS = frozenset({"replaces", "timer", "100rel-none"})
+# Option tags we honour in Require (none yet: no 100rel, Replaces or session timers)
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -264,7 +265,10 @@ class SipEndpoint:
             if ch is None or ch.ended:
                 self.respond(txn, make_response(req, 481, None))
                 return
-            ch.on_request(req, txn)
+            if not self._refused_by_inspection(req, txn):
+                ch.on_request(req, txn)
+            return
+        if self._refused_by_inspection(req, txn):
             return
         handler = {
             "REGISTER": self._register,
@@ -283,6 +287,19 @@ class SipEndpoint:
             resp = make_response(req, 501, None, txn.to_tag)
             resp.headers.add("allow", ALLOW)
             self.respond(txn, resp)
+
+    def _refused_by_inspection(self, req: Request, txn: ServerTransaction) -> bool:
+        """RFC 3261 8.2.2.3: refuse what the request requires and we do not support."""
+        if req.method in ("ACK", "CANCEL"):
+            return False
+        unsupported = [o for o in req.headers.get_all("require")
+                       if o.lower() not in SUPPORTED_EXTENSIONS]
+        if not unsupported:
+            return False
+        resp = make_response(req, 420, None, txn.to_tag)
+        resp.headers.add("unsupported", ", ".join(unsupported))
+        self.respond(txn, resp)
+        return True
 
     # Authentication -------------------------------------------------------------------------
     def _authenticate(
@@ -345,11 +362,10 @@ class SipEndpoint:
     # INVITE ---------------------------------------------------------------------------------
     def _invite(self, req: Request, source: Address, txn: ServerTransaction) -> None:
         self.counters["invites"] += 1
-        unsupported = [o for o in req.headers.get_all("require")
-                       if o.lower() not in SUPPORTED_EXTENSIONS]
-        if unsupported:
-            resp = make_response(req, 420, None, txn.to_tag)
-            resp.headers.add("unsupported", ", ".join(unsupported))
+        ctype = (req.headers.get("content-type") or "application/sdp").split(";")[0]
+        if req.body and ctype.strip().lower() != "application/sdp":
+            resp = make_response(req, 415, None, txn.to_tag)
+            resp.headers.add("accept", "application/sdp")
             self.respond(txn, resp)
             return
         mf = req.headers.get("max-forwards")

@@ -7,8 +7,11 @@ same header). Serialisation always writes the Content-Length of the body it carr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+from drivers.sip.uri import parse_name_addr
 
 COMPACT_FORMS = {
     "i": "call-id",
@@ -177,8 +180,15 @@ class Headers:
                 return
 
 
+_LINE_BREAK = re.compile(r"[\r\n]+[ \t]*")
+
+
 def _serialize_headers(headers: Headers, body: bytes) -> bytes:
-    lines = [f"{n}: {v}" for n, v in headers if canonical(n) != "content-length"]
+    # A CR or LF inside a value would start a new header line (header injection): fold it
+    # into a space, as unfolding on receipt would have done.
+    lines = [
+        f"{n}: {_LINE_BREAK.sub(' ', v)}" for n, v in headers if canonical(n) != "content-length"
+    ]
     lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
 
@@ -228,11 +238,18 @@ class Response:
 Message = Request | Response
 
 
+_METHOD = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
+
+
 def parse_cseq(value: str) -> tuple[int, str]:
     """'314159 INVITE' -> (314159, 'INVITE'); raises ValueError when malformed."""
     parts = value.split()
-    if len(parts) != 2 or not parts[0].isdigit():
-        raise ValueError(f"malformed CSeq {value!r}")
+    if len(parts) != 2 or not (parts[0].isascii() and parts[0].isdigit()):
+        raise ValueError(f"malformed CSeq {value[:60]!r}")
+    if not _METHOD.match(parts[1]):
+        raise ValueError(f"malformed CSeq method {parts[1][:30]!r}")
+    if len(parts[0].lstrip("0")) > 10:
+        raise ValueError(f"CSeq number {parts[0][:30]} out of range (must be < 2**31)")
     num = int(parts[0])
     if num >= 2**31:
         raise ValueError(f"CSeq number {num} out of range (must be < 2**31)")
@@ -288,13 +305,21 @@ def make_response(
     h = Headers()
     for name in ("via", "from", "to", "call-id", "cseq"):
         for v in req.headers.get_raw(name):
-            if name == "to" and to_tag and ";tag=" not in v.replace(" ", "").lower():
+            if name == "to" and to_tag and not _has_tag(v):
                 v = f"{v};tag={to_tag}"
             h.add(name, v)
-    if 100 < status < 300 or status == 100:
+    # Record-Route goes back in responses that can set up a dialog: 101-299 (RFC 3261 12.1.1)
+    if 100 < status < 300:
         for v in req.headers.get_raw("record-route"):
             if req.method in ("INVITE", "SUBSCRIBE"):
                 h.add("record-route", v)
     if status == 100 and (ts := req.headers.get("timestamp")):
         h.add("timestamp", ts)
     return Response(status, reason or REASONS.get(status, "Unknown"), h)
+
+
+def _has_tag(value: str) -> bool:
+    try:
+        return parse_name_addr(value).tag is not None
+    except ValueError:
+        return ";tag=" in value.replace(" ", "").lower()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from drivers.sip.addr import Address
 from drivers.sip.message import Request, Response, make_response
-from drivers.sip.uri import parse_name_addr
+from drivers.sip.uri import is_digits, parse_name_addr
 
 MIN_EXPIRES = 60
 MAX_EXPIRES = 3600
@@ -78,11 +78,14 @@ class LocationService:
 
 
 def _expires_of(contact_params: dict[str, str | None], header: str | None) -> int:
-    raw = contact_params.get("expires")
-    if raw is not None and raw.isdigit():
-        return int(raw)
-    if header is not None and header.strip().isdigit():
-        return int(header.strip())
+    # RFC 3261 20.19: an unparsable or huge value means "as long as you allow"
+    for raw in (contact_params.get("expires"), header):
+        if raw is None:
+            continue
+        raw = raw.strip()
+        if is_digits(raw):
+            return min(int(raw[:10]), 2**31 - 1)
+        return DEFAULT_EXPIRES
     return DEFAULT_EXPIRES
 
 

@@ -60,6 +60,7 @@ def parse_sdp(body: bytes) -> AudioOffer:
     session_dir = "sendrecv"
     media_host: str | None = None
     audio: AudioOffer | None = None
+    in_session = True  # before the first m= line: session-level c= and a= lines
     in_audio = False
     for raw in text.splitlines():
         line = raw.strip()
@@ -68,36 +69,37 @@ def parse_sdp(body: bytes) -> AudioOffer:
         kind, value = line[0], line[2:]
         if kind == "m":
             parts = value.split()
-            in_audio = False
+            in_session = in_audio = False
             if audio is None and len(parts) >= 4 and parts[0] == "audio":
-                if not parts[1].isdigit():
-                    raise SdpError(f"bad media port {parts[1]!r}")
+                port_s = parts[1].split("/")[0]  # "49170/2": a port and a count
+                if not _is_number(port_s) or int(port_s) > 65535:
+                    raise SdpError(f"bad media port {parts[1][:20]!r}")
                 if "RTP/AVP" not in parts[2].upper():
                     continue
-                pts = [int(p) for p in parts[3:] if p.isdigit()]
-                audio = AudioOffer("", int(parts[1].split("/")[0]), pts, direction=session_dir)
+                pts = [int(p) for p in parts[3:] if _is_number(p) and int(p) < 128]
+                audio = AudioOffer("", int(port_s), pts, direction=session_dir)
                 in_audio = True
         elif kind == "c":
             parts = value.split()
             if len(parts) < 3:
-                raise SdpError(f"bad connection line {value!r}")
+                raise SdpError(f"bad connection line {value[:60]!r}")
             host = parts[2].split("/")[0]
             if in_audio:
                 media_host = host
-            elif audio is None:
+            elif in_session:
                 session_host = host
         elif kind == "a":
             name, _, arg = value.partition(":")
             if name in DIRECTIONS:
-                if audio is None:
+                if in_session:
                     session_dir = name
-                elif in_audio:
+                elif in_audio and audio is not None:
                     audio.direction = name
             elif name == "rtpmap" and in_audio and audio is not None:
-                pt_s, _, enc = arg.partition(" ")
-                if pt_s.isdigit():
+                pt_s, _, enc = arg.strip().partition(" ")
+                if _is_number(pt_s):
                     audio.rtpmap[int(pt_s)] = enc.strip()
-            elif name == "ptime" and in_audio and audio is not None and arg.strip().isdigit():
+            elif name == "ptime" and in_audio and audio is not None and _is_number(arg.strip()):
                 audio.ptime = int(arg.strip())
     if audio is None:
         raise SdpError("no RTP/AVP audio stream in SDP")
@@ -106,6 +108,11 @@ def parse_sdp(body: bytes) -> AudioOffer:
         raise SdpError("no connection address in SDP")
     audio.host = conn_host
     return audio
+
+
+def _is_number(s: str) -> bool:
+    # ASCII digits only: str.isdigit() accepts "²", which int() then rejects
+    return 0 < len(s) <= 9 and s.isascii() and s.isdigit()
 
 
 def reverse_direction(direction: str) -> str:
@@ -129,11 +136,12 @@ def build_sdp(
         _session_version += 1
         version = _session_version
     pts = [pt for _, pt in codecs] + ([dtmf_pt] if dtmf_pt is not None else [])
+    family = "IP6" if ":" in host else "IP4"
     lines = [
         "v=0",
-        f"o=ccbox {session_id or version} {version} IN IP4 {host}",
+        f"o=ccbox {session_id or version} {version} IN {family} {host}",
         "s=ccbox",
-        f"c=IN IP4 {host}",
+        f"c=IN {family} {host}",
         "t=0 0",
         f"m=audio {port} RTP/AVP {' '.join(map(str, pts))}",
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from drivers.sip.addr import Address
 from drivers.sip.message import Message
@@ -26,8 +27,8 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # uvloop's UDP transport does not inherit from asyncio.DatagramTransport
+        self.transport = cast(asyncio.DatagramTransport, transport)
         # Stock asyncio reads datagrams with a 256 KiB buffer, costing an mmap per packet.
         if hasattr(transport, "max_size"):
             transport.max_size = 65536
@@ -49,8 +50,7 @@ class _Tcp(asyncio.Protocol):
         self.peer: Address | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)
         host, port = transport.get_extra_info("peername")[:2]
         self.peer = Address("tcp", str(host), int(port))
         self.owner._tcp[(self.peer.host, self.peer.port)] = self

@@ -12,23 +12,70 @@ from urllib.parse import unquote
 
 _TOKEN = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)$")
+# A word of an unquoted display name: a token, or (liberally, as phones do send them)
+# non-ASCII letters. ASCII separators such as `,` `"` `@` must be quoted (RFC 4475 3.1.2.15).
+_DISPLAY_WORD = re.compile(r"^(?:[A-Za-z0-9\-.!%*_+`'~]|[^\x00-\x7f])+$")
+# Longest port or other decimal we accept; keeps int() away from absurd digit strings.
+MAX_DIGITS = 10
 
 
 def is_token(s: str) -> bool:
     return bool(_TOKEN.match(s))
 
 
-def _parse_params(text: str) -> dict[str, str | None]:
+def is_digits(s: str, max_len: int = MAX_DIGITS) -> bool:
+    """ASCII decimal digits only (str.isdigit() also accepts '²', '٣' …), at most max_len."""
+    return 0 < len(s) <= max_len and s.isascii() and s.isdigit()
+
+
+def _split_semicolons(text: str) -> list[str]:
+    """Split at `;` outside double quotes (a quoted parameter value may contain `;`)."""
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = escaped = False
+    for ch in text:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quoted = False
+        elif ch == '"':
+            quoted = True
+        elif ch == ";":
+            parts.append("".join(buf))
+            buf = []
+            continue
+        buf.append(ch)
+    parts.append("".join(buf))
+    return parts
+
+
+def _parse_params(text: str, strict: bool = False) -> dict[str, str | None]:
+    """`a=1;b;c=2` -> {'a': '1', 'b': None, 'c': '2'}; names are lower-cased.
+
+    With `strict` (header parameters: RFC 3261 `*( SEMI generic-param )`), an empty
+    parameter (`;;`) or a non-token name is an error rather than something to skip; a
+    single trailing `;` is still tolerated.
+    """
     params: dict[str, str | None] = {}
-    for part in text.split(";"):
-        part = part.strip()
+    parts = _split_semicolons(text)
+    for i, raw in enumerate(parts):
+        part = raw.strip()
         if not part:
+            if strict and i < len(parts) - 1:
+                raise ValueError(f"empty parameter in {text.strip()!r}")
             continue
         if "=" in part:
             k, v = part.split("=", 1)
-            params[k.strip().lower()] = v.strip()
+            k = k.strip()
+            v = v.strip()
         else:
-            params[part.lower()] = None
+            k, v = part, None
+        if strict and not is_token(k):
+            raise ValueError(f"invalid parameter name {k!r}")
+        params[k.lower()] = v
     return params
 
 
@@ -84,7 +131,7 @@ def parse_host_port(text: str) -> tuple[str, int | None]:
         raise ValueError(f"invalid host {host!r}")
     if not rest:
         return host.lower(), None
-    if not rest.startswith(":") or not rest[1:].isdigit():
+    if not rest.startswith(":") or not is_digits(rest[1:], 5):
         raise ValueError(f"invalid port in {text!r}")
     port = int(rest[1:])
     if not 0 < port < 65536:
@@ -102,17 +149,19 @@ def parse_uri(text: str) -> SipUri:
         raise ValueError(f"unsupported URI scheme {scheme!r}")
     if any(c.isspace() for c in rest):
         raise ValueError(f"whitespace inside URI {text!r}")
-    rest, _, hdrs = rest.partition("?")
     user: str | None = None
     password: str | None = None
+    # The user part may hold `?`, `;`, `/` and `,` (RFC 3261 user-unreserved) but never an
+    # unescaped `@`, so the first `@` ends the userinfo (RFC 4475 3.1.1.2, 3.1.1.9).
     if "@" in rest:
-        userinfo, _, rest = rest.rpartition("@")
+        userinfo, _, rest = rest.partition("@")
         if ":" in userinfo:
             user, password = userinfo.split(":", 1)
         else:
             user = userinfo
         if not user:
             raise ValueError(f"empty user part in {text!r}")
+    rest, _, hdrs = rest.partition("?")
     hostport, _, params = rest.partition(";")
     host, port = parse_host_port(hostport)
     return SipUri(scheme, user, password, host, port, _parse_params(params), hdrs)
@@ -135,16 +184,34 @@ class NameAddr:
         return self.uri
 
     def __str__(self) -> str:
-        disp = f'"{self.display}" ' if self.display else ""
+        disp = f"{quote_display(self.display)} " if self.display else ""
         return f"{disp}<{self.uri}>{_format_params(self.params)}"
 
 
+def quote_display(display: str) -> str:
+    """A display name as an RFC 3261 quoted-string: `"` and `\\` and control characters
+    become quoted-pairs; CR and LF, which no quoted-pair can carry, are dropped."""
+    out = ['"']
+    for ch in display:
+        if ch in "\r\n":
+            continue
+        if ch in '"\\' or (ord(ch) < 0x20 and ch != "\t") or ch == "\x7f":
+            out.append("\\")
+        out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
 def _parse_any_uri(text: str) -> SipUri | str:
+    if text != text.strip():
+        raise ValueError(f"whitespace around the URI inside <>: <{text}>")
     scheme = text.split(":", 1)[0].lower()
     if scheme in ("sip", "sips"):
         return parse_uri(text)
     if ":" not in text or not is_token(scheme.replace("+", "")):
         raise ValueError(f"not a URI: {text!r}")
+    if any(c.isspace() for c in text):
+        raise ValueError(f"whitespace inside URI {text!r}")
     return text
 
 
@@ -177,23 +244,30 @@ def parse_name_addr(text: str) -> NameAddr:
     lt = rest.find("<")
     if lt >= 0:
         if not display:
-            display = rest[:lt].strip()
+            display = " ".join(rest[:lt].split())
+            for word in display.split():
+                if not _DISPLAY_WORD.match(word):
+                    raise ValueError(
+                        f"unquoted display name {display!r} has characters that need quotes"
+                    )
         gt = rest.find(">", lt)
         if gt < 0:
             raise ValueError("unterminated <URI>")
         uri = _parse_any_uri(rest[lt + 1 : gt])
-        params = _parse_params(rest[gt + 1 :].lstrip().removeprefix(";"))
         tail = rest[gt + 1 :].strip()
         if tail and not tail.startswith(";"):
             raise ValueError(f"unexpected text after <URI>: {tail!r}")
+        params = _parse_params(tail[1:], strict=True) if tail else {}
         return NameAddr(uri, display, params)
     # addr-spec: parameters after the URI belong to the header, not the URI (RFC 3261 20.10)
-    uri_text, _, params_text = rest.partition(";")
-    if " " in uri_text.strip():
+    uri_text, sep, params_text = rest.partition(";")
+    uri_text = uri_text.strip()
+    if any(c.isspace() for c in uri_text):
         raise ValueError(f"address with spaces must use <URI>: {text!r}")
     if "?" in uri_text or "," in uri_text:
         raise ValueError("URI with headers or commas must be enclosed in <>")
-    return NameAddr(_parse_any_uri(uri_text), "", _parse_params(params_text))
+    params = _parse_params(params_text, strict=True) if sep else {}
+    return NameAddr(_parse_any_uri(uri_text), "", params)
 
 
 @dataclass
@@ -222,5 +296,5 @@ def parse_via(text: str) -> Via:
     if not m:
         raise ValueError(f"malformed Via {text!r}")
     host, port = parse_host_port(re.sub(r"\s+", "", m.group(2)))
-    params = _parse_params(m.group(3) or "")
+    params = _parse_params(m.group(3)[1:], strict=True) if m.group(3) else {}
     return Via(m.group(1).upper(), host, port, params)

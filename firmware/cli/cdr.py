@@ -35,7 +35,18 @@ def list_(data_dir: Path, limit: int) -> int:
     if not rows:
         print("no call records")
         return 0
-    headers = ("start", "dir", "caller", "called", "answered by", "ring s", "talk s",
-               "cause", "released by", "call id", "recording")
+    headers = (
+        "start",
+        "dir",
+        "caller",
+        "called",
+        "answered by",
+        "ring s",
+        "talk s",
+        "cause",
+        "released by",
+        "call id",
+        "recording",
+    )
     print(format_table(headers, rows))
     return 0

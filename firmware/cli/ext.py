@@ -9,6 +9,7 @@ from pathlib import Path
 import peewee
 
 from firmware.cli.errors import CliError
+from firmware.cli.status import tell_switchd_reload
 from firmware.cli.table import format_table
 from firmware.db.connection import open_db
 from firmware.db.models import Extension, Registration
@@ -34,6 +35,7 @@ def add(data_dir: Path, number: str, password: str | None, name: str) -> int:
         raise CliError(f"extension {number} already exists") from None
     print(f"extension {number} added" + (f" ({name})" if name else ""))
     print(f"password: {password}")
+    _reload(data_dir)
     return 0
 
 
@@ -41,8 +43,10 @@ def list_(data_dir: Path, show_secrets: bool) -> int:
     open_db(data_dir)
     now = time.time()
     contacts: dict[str, list[str]] = {}
-    for reg in Registration.select().where(Registration.expires_at > now).order_by(
-        Registration.aor, Registration.contact
+    for reg in (
+        Registration.select()
+        .where(Registration.expires_at > now)
+        .order_by(Registration.aor, Registration.contact)
     ):
         contacts.setdefault(reg.aor, []).append(f"{reg.contact} ({reg.transport})")
     rows = [
@@ -71,4 +75,11 @@ def delete(data_dir: Path, number: str) -> int:
     if not deleted:
         raise CliError(f"no extension {number}")
     print(f"extension {number} deleted")
+    _reload(data_dir)
     return 0
+
+
+def _reload(data_dir: Path) -> None:
+    note = tell_switchd_reload(data_dir)
+    if note:
+        print(note)

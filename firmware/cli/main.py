@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import peewee
+
 from firmware.cli import cdr, ext, run, status
 from firmware.cli.errors import CliError
 from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
@@ -55,10 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sip-port", type=_port, default=5060, metavar="N")
     p.add_argument("--web-port", type=_port, default=8080, metavar="N")
     p.add_argument("--rtp-ports", type=_port_range, default=(20000, 20999), metavar="A-B")
-    p.add_argument("--advertise", metavar="HOST",
-                   help="address phones and browsers should use (default: guessed)")
-    p.add_argument("--ready-timeout", type=float, default=30.0, metavar="SECONDS",
-                   help="give up when the daemons are not ready by then (default: 30)")
+    p.add_argument(
+        "--advertise",
+        metavar="HOST",
+        help="address phones and browsers should use (default: guessed)",
+    )
+    p.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="give up when the daemons are not ready by then (default: 30)",
+    )
 
     p = sub.add_parser("ext", help="extensions (SIP accounts)")
     ext_sub = p.add_subparsers(dest="ext_command", required=True, metavar="ACTION")
@@ -127,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ccbox: {exc}", file=sys.stderr)
         return 2
     except SchemaError as exc:
+        print(f"ccbox: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, peewee.DatabaseError) as exc:
+        # Permissions, a full disk, a damaged file: say what, without a traceback.
         print(f"ccbox: {exc}", file=sys.stderr)
         return 1
 

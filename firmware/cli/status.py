@@ -92,6 +92,8 @@ def _lines(key: str, value: object, indent: str, width: int) -> list[str]:
     label = indent + _label(key).ljust(width)
     if key == "uptime" and isinstance(value, int | float) and not isinstance(value, bool):
         return [f"{label} : {format_duration(value)}"]
+    if isinstance(value, dict) and not value:
+        return [f"{label} : -"]
     if isinstance(value, dict):
         inner = max((len(_label(str(k))) for k in value), default=0)
         out = [f"{label} :"]
@@ -104,11 +106,13 @@ def _lines(key: str, value: object, indent: str, width: int) -> list[str]:
 
 
 def format_status(status: dict[str, object]) -> str:
-    keys = [k for k in _KNOWN if k in status] + [k for k in status if k not in _KNOWN]
+    # "ok" is protocol framing, not news: failures are reported before formatting.
+    shown = {k: v for k, v in status.items() if k != "ok"}
+    keys = [k for k in _KNOWN if k in shown] + [k for k in shown if k not in _KNOWN]
     width = max((len(_label(k)) for k in keys), default=0)
     lines: list[str] = []
     for key in keys:
-        lines += _lines(key, status[key], "  ", width)
+        lines += _lines(key, shown[key], "  ", width)
     return "\n".join(lines)
 
 
@@ -120,3 +124,17 @@ def status(data_dir: Path) -> int:
     print(f"switchd ({path})")
     print(format_status(reply))
     return 0
+
+
+def tell_switchd_reload(data_dir: Path) -> str | None:
+    """Ask a running switchd to re-read the extensions now; a note for the user, or None
+    when switchd is not running (it reads the database when it starts)."""
+    try:
+        reply = query(switchd_socket(data_dir), {"cmd": "reload"}, timeout=2.0)
+    except CliError as exc:
+        if exc.status == NOT_RUNNING:
+            return None
+        return f"switchd did not confirm the reload ({exc}); it re-reads extensions shortly"
+    if reply.get("ok") is False or "error" in reply:
+        return f"switchd could not reload: {reply.get('error', 'unknown error')}"
+    return "switchd reloaded the extensions"

@@ -43,9 +43,7 @@ class _Child:
         self.proc = proc
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
         self.ready = False
-        self._reader = threading.Thread(
-            target=self._pump, name=f"{spec.name}-stderr", daemon=True
-        )
+        self._reader = threading.Thread(target=self._pump, name=f"{spec.name}-stderr", daemon=True)
 
     @property
     def name(self) -> str:

@@ -78,14 +78,15 @@ _INITIAL_SCHEMA = (
 )
 
 
-def _sql(db: peewee.SqliteDatabase, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+def run_sql(db: peewee.SqliteDatabase, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+    """`execute_sql` with types, for migrations and their tests."""
     cursor: sqlite3.Cursor = db.execute_sql(sql, params)  # type: ignore[no-untyped-call]
     return cursor
 
 
 def _m0001_initial(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     for statement in _INITIAL_SCHEMA:
-        _sql(db, statement)
+        run_sql(db, statement)
 
 
 MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _m0001_initial),)
@@ -101,7 +102,7 @@ def schema_version(db: peewee.SqliteDatabase) -> int:
     """0 for a database that has never been migrated."""
     if not db.table_exists("schema_version"):
         return 0
-    row = _sql(db, 'SELECT MAX("version") FROM "schema_version"').fetchone()
+    row = run_sql(db, 'SELECT MAX("version") FROM "schema_version"').fetchone()
     return int(row[0] or 0)
 
 
@@ -112,10 +113,10 @@ def migrate(db: peewee.SqliteDatabase, migrations: Sequence[Migration] = MIGRATI
     before it reads the version, so exactly one of them applies it.
     """
     _check_sequence(migrations)
-    _sql(
+    run_sql(
         db,
         'CREATE TABLE IF NOT EXISTS "schema_version" ('
-        '"version" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "applied" REAL NOT NULL)'
+        '"version" INTEGER NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, "applied" REAL NOT NULL)',
     )
     newest = len(migrations)
     current = schema_version(db)
@@ -134,7 +135,7 @@ def migrate(db: peewee.SqliteDatabase, migrations: Sequence[Migration] = MIGRATI
             if schema_version(db) >= m.version:
                 continue
             m.apply(db, SqliteMigrator(db))
-            _sql(
+            run_sql(
                 db,
                 'INSERT INTO "schema_version" ("version", "name", "applied") VALUES (?, ?, ?)',
                 (m.version, m.name, time.time()),

@@ -54,6 +54,7 @@ class Cdr(BaseModel):
     start = peewee.FloatField(index=True)
     answer = peewee.FloatField(null=True)
     end = peewee.FloatField()
+    # The caller's wait: from entering the box to answer, or to the end if unanswered.
     ring_seconds = peewee.FloatField()
     talk_seconds = peewee.FloatField()
     cause = peewee.IntegerField()  # Q.850

@@ -117,9 +117,7 @@ def _upsert(row: dict[str, Any], db: peewee.SqliteDatabase) -> object:
     refreshed = [getattr(Registration, f) for f in FIELDS if f not in ("aor", "contact")]
     return (
         Registration.insert(**row)
-        .on_conflict(
-            conflict_target=[Registration.aor, Registration.contact], preserve=refreshed
-        )
+        .on_conflict(conflict_target=[Registration.aor, Registration.contact], preserve=refreshed)
         .execute(db)
     )
 

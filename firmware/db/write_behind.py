@@ -160,13 +160,19 @@ class WriteBehind:
                     failing_since = last_report = now
                     log.error(
                         "%s: cannot write to %s (%s); keeping %d row(s) in memory and retrying",
-                        self.name, self.data_dir, exc.cause, self.pending,
+                        self.name,
+                        self.data_dir,
+                        exc.cause,
+                        self.pending,
                     )
                 elif now - last_report >= STILL_FAILING_EVERY:
                     last_report = now
                     log.error(
                         "%s: still cannot write for %.0f s (%s); %d row(s) waiting",
-                        self.name, now - failing_since, exc.cause, self.pending,
+                        self.name,
+                        now - failing_since,
+                        exc.cause,
+                        self.pending,
                     )
                 if self._give_up.is_set():
                     self._abandon(batch)
@@ -184,7 +190,8 @@ class WriteBehind:
             if failing_since is not None:
                 log.warning(
                     "%s: writing again after %.0f s of failures",
-                    self.name, time.monotonic() - failing_since,
+                    self.name,
+                    time.monotonic() - failing_since,
                 )
                 failing_since = None
         self._close()
@@ -210,8 +217,12 @@ class WriteBehind:
                 with db.atomic():
                     job.op(db)
             except _PERMANENT as exc:
-                log.error("%s: row rejected by the database (%s), dropped: %s",
-                          self.name, exc, job.describe)
+                log.error(
+                    "%s: row rejected by the database (%s), dropped: %s",
+                    self.name,
+                    exc,
+                    job.describe,
+                )
             except _TRANSIENT as exc:
                 raise _Transient(batch[i:], exc) from exc
             except Exception:
@@ -240,8 +251,9 @@ class WriteBehind:
             if job is not None:
                 lost.append(job)
         for job in lost:
-            log.error("%s: stopping with the database unwritable, row LOST: %s",
-                      self.name, job.describe)
+            log.error(
+                "%s: stopping with the database unwritable, row LOST: %s", self.name, job.describe
+            )
         self._close()
 
     def _done(self, n: int) -> None:

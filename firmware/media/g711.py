@@ -92,6 +92,8 @@ for _encode in _ENCODE.values():
 def _build_transcode(src: Codec, dst: Codec) -> bytes:
     # Each source code goes to the destination code whose interval holds its decoded
     # value, which is what G.711's conversion tables tabulate.
+    if src is dst:
+        return bytes(range(256))
     linear = _DECODE[src].view(np.uint16)
     return bytes(_ENCODE[dst][linear])
 

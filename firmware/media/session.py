@@ -65,6 +65,29 @@ _SEGMENT_FULL = 0xFFFF - 2 * SAMPLES_PER_FRAME
 _SEGMENT_SLACK = 10 * SAMPLES_PER_FRAME
 
 
+# SDP addresses that say nothing about where the packets will come from when the
+# phone sits behind NAT: RFC 1918, carrier-grade NAT, link-local, loopback, ULA.
+# (`ipaddress.is_private` would also count documentation and other reserved nets.)
+_NAT_PRONE = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "169.254.0.0/16",
+        "127.0.0.0/8",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+
+
+def _nat_prone(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return any(ip.version == net.version and ip in net for net in _NAT_PRONE)
+
+
 def _signed32(value: int) -> int:
     return ((value + 0x80000000) & 0xFFFFFFFF) - 0x80000000
 
@@ -169,7 +192,11 @@ class RtpSession:
         self.dtmf_pt = -1 if dtmf_pt is None else dtmf_pt
 
     def set_remote(self, host: str, port: int) -> None:
-        """The address from SDP. Resets latching: a re-INVITE may move the media."""
+        """The address from SDP. A new one resets latching: the media may have moved."""
+        if (host, port) == self._sdp_addr:
+            # A re-INVITE for hold or a session refresh: the latch is still right, and
+            # dropping it would send to an unreachable NATed address until media returns.
+            return
         self._sdp_addr = (host, port)
         try:
             ip = ipaddress.ip_address(host)
@@ -183,7 +210,7 @@ class RtpSession:
         else:
             self._expected_host = str(ip)
             # A private SDP address seen from elsewhere means a NAT in between.
-            self._any_host = ip.is_private
+            self._any_host = _nat_prone(ip)
             self.remote_addr = (self._expected_host, port)
         self._latched = None
         self._latched_strongly = False
@@ -282,7 +309,10 @@ class RtpSession:
 
         if kind == RX_AUDIO:
             if self._jitter_arrival >= 0.0:
-                d = (now - self._jitter_arrival) * CLOCK_RATE - _signed32(ts - self._jitter_ts)
+                # RFC 3550 A.8, with the timestamp step taken as a signed 32-bit
+                # difference so that wrap-around is a small step.
+                step = ((ts - self._jitter_ts + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+                d = (now - self._jitter_arrival) * CLOCK_RATE - step
                 if d < 0.0:
                     d = -d
                 self._jitter += (d - self._jitter) * 0.0625

@@ -69,6 +69,7 @@ class Call:
         self.recording_path: Path | None = None
         self.held_by: set[str] = set()
         self.ring_timer: Callable[[], None] | None = None
+        self.direction = "internal"  # the router says "inbound"/"outbound" for trunk calls
         a.listener = self
 
     # ---------------------------------------------------------------------------------------
@@ -208,7 +209,8 @@ class Call:
                 cause,
                 released_by,
                 recording,
-                {"ring_at": f"{self.ring_at:.3f}"} if self.ring_at else {},
+                {"direction": self.direction,
+                 **({"ring_at": f"{self.ring_at:.3f}"} if self.ring_at else {})},
             )
         )
         self.switch.call_ended(self)

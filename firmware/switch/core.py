@@ -98,16 +98,17 @@ class Switch:
         day = time.strftime("%Y/%m/%d", time.localtime(start))
         path = self.data_dir / "recordings" / day / f"{call_id}.wav"
         try:
-            return path, StereoRecorder(path, time.time())
+            return path, StereoRecorder(path, MediaEngine.now())
         except OSError as e:
             # a full or broken disk must not stop the call: log it and go on unrecorded
             log.error("cannot record call %s to %s: %s", call_id, path, e)
             return None, None
 
     def close_recorder(self, recorder: object, now: float) -> float:
+        # `now` is wall time for records; the recorder runs on the media clock
         assert isinstance(recorder, StereoRecorder)
         try:
-            return recorder.close(now)
+            return recorder.close(MediaEngine.now())
         except OSError as e:
             log.error("recording %s could not be finished: %s", recorder, e)
             return 0.0

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 LOG_LEVEL_ENV = "CCBOX_LOG_LEVEL"
+JOURNAL_SOCKET = Path("/run/systemd/journal/socket")
 
 
 def _under_systemd() -> bool:
@@ -71,7 +73,9 @@ def setup_logging(name: str) -> logging.Logger:
     for old in list(root.handlers):
         root.removeHandler(old)
     handler: logging.Handler
-    if _under_systemd() or os.environ.get("INVOCATION_ID"):
+    under_systemd = _under_systemd() or bool(os.environ.get("INVOCATION_ID"))
+    # A container without journald would make every log call print a traceback instead.
+    if under_systemd and JOURNAL_SOCKET.is_socket():
         from systemd.journal import JournalHandler
 
         handler = JournalHandler(SYSLOG_IDENTIFIER=name)

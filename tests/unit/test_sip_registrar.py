@@ -67,3 +67,12 @@ def test_interval_too_brief_and_foreign_aor_and_stale_cseq() -> None:
     reg.handle(_register("<sip:8001@h>", cseq=5), SRC, "8001", 0.0, "t")
     resp, _, _ = reg.handle(_register("<sip:8001@h>", cseq=4), SRC, "8001", 0.0, "t")
     assert resp.status == 500
+
+
+def test_malformed_or_huge_expires_never_crash() -> None:
+    reg = Registrar(LocationService())
+    for value in ("abc", "²", "9" * 5000, "4294967296"):
+        resp, _, _ = reg.handle(_register(f"<sip:8001@h>;expires={value}", call_id=value[:8]),
+                                SRC, "8001", 0.0, "t")
+        assert resp.status == 200
+        assert "expires=3600" in (resp.headers.get("contact") or "")

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from drivers.sip.message import Request
 
 NONCE_LIFETIME = 300.0
-# MD5 first: sipp and many desk phones read only the first challenge and know no
-# SHA-256 (docs/decisions/0006-sip-core.md). Clients that do pick SHA-256 from the second.
 ALGORITHMS = ("MD5", "SHA-256")
+# Offered unless an extension says otherwise: baresip 1.0 and sipp abort on any non-MD5
+# challenge, many desk phones too (docs/decisions/0006-sip-core.md).
+DEFAULT_OFFER = ("MD5",)
 _HASH = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
 
 
@@ -94,33 +95,46 @@ class DigestAuthenticator:
         self,
         realm: str,
         lookup: Callable[[str], str | None],
-        algorithms: tuple[str, ...] = ALGORITHMS,
+        algorithms: tuple[str, ...] = DEFAULT_OFFER,
         clock: Callable[[], float] = time.time,
+        algorithms_for: Callable[[str], tuple[str, ...] | None] | None = None,
     ) -> None:
         self.realm = realm
         self._lookup = lookup
         self.algorithms = algorithms
+        self._algorithms_for = algorithms_for
         self._key = secrets.token_bytes(32)
         self._clock = clock
 
-    def _nonce(self, ts: int) -> str:
-        mac = hmac.new(self._key, str(ts).encode(), hashlib.sha256).hexdigest()[:24]
-        return f"{ts:x}{mac}"
+    def _nonce(self, ts: int, salt: str | None = None) -> str:
+        # timestamp + per-challenge salt, sealed with an HMAC: unique for every challenge
+        # yet nothing to remember per client
+        salt = salt or secrets.token_hex(4)
+        mac = hmac.new(self._key, f"{ts}:{salt}".encode(), hashlib.sha256).hexdigest()[:24]
+        return f"{ts:x}{salt}{mac}"
 
     def _nonce_age(self, nonce: str) -> float | None:
-        ts_hex, mac = nonce[:-24], nonce[-24:]
+        ts_hex, salt = nonce[:-32], nonce[-32:-24]
         try:
             ts = int(ts_hex, 16)
         except ValueError:
             return None
-        if not mac or not hmac.compare_digest(self._nonce(ts), nonce):
+        if len(salt) != 8 or not hmac.compare_digest(self._nonce(ts, salt), nonce):
             return None
         return self._clock() - ts
 
-    def challenges(self, stale: bool = False) -> list[str]:
+    def offered(self, user: str | None) -> tuple[str, ...]:
+        """What `user` is challenged with; unknown users get the default, revealing nothing."""
+        if user and self._algorithms_for is not None:
+            algs = self._algorithms_for(user)
+            if algs:
+                return tuple(a for a in algs if a in ALGORITHMS) or self.algorithms
+        return self.algorithms
+
+    def challenges(self, stale: bool = False, user: str | None = None) -> list[str]:
         nonce = self._nonce(int(self._clock()))
         out = []
-        for alg in self.algorithms:
+        for alg in self.offered(user):
             s = f'Digest realm="{self.realm}", nonce="{nonce}", algorithm={alg}, qop="auth"'
             if stale:
                 s += ", stale=true"
@@ -138,7 +152,7 @@ class DigestAuthenticator:
                 continue
             user = p.get("username", "")
             alg = (p.get("algorithm") or "MD5").upper()
-            if alg not in self.algorithms:
+            if alg not in self.offered(user):
                 return AuthResult(False, user, reason=f"algorithm {alg} not offered")
             age = self._nonce_age(p.get("nonce", ""))
             if age is None:

@@ -19,10 +19,18 @@ from typing import TYPE_CHECKING
 from drivers.sip.addr import Address
 from drivers.sip.auth import DigestAuthenticator, Lockout
 from drivers.sip.channel import ALLOW, SipChannel
-from drivers.sip.message import Headers, Message, Request, Response, make_response
+from drivers.sip.message import (
+    REASONS,
+    Headers,
+    Message,
+    Request,
+    Response,
+    make_response,
+    split_list,
+)
 from drivers.sip.parser import SipParseError, parse_message
 from drivers.sip.registrar import Binding, LocationService, Registrar
-from drivers.sip.sdp import SdpError, parse_sdp
+from drivers.sip.sdp import AudioOffer, SdpError, parse_sdp
 from drivers.sip.transaction import (
     AckTimeout,
     CancelReceived,
@@ -68,6 +76,10 @@ class Directory:
     def exists(self, number: str) -> bool:
         return self.password(number) is not None
 
+    def digest_algorithms(self, number: str) -> tuple[str, ...] | None:
+        """Digest algorithms to offer this extension, in order (None: the default)."""
+        return None
+
 
 class SipEndpoint:
     def __init__(
@@ -87,7 +99,8 @@ class SipEndpoint:
         self.txl = TransactionLayer(self.transport.send)
         self.location = LocationService(on_binding_change)
         self.registrar = Registrar(self.location)
-        self.auth = DigestAuthenticator(cfg.realm, directory.password)
+        self.auth = DigestAuthenticator(cfg.realm, directory.password,
+                                        algorithms_for=directory.digest_algorithms)
         self.lockout = Lockout()
         self.dialogs: dict[tuple[str, str], SipChannel] = {}
         self.on_incoming: Callable[[SipChannel], None] | None = None
@@ -333,7 +346,7 @@ class SipEndpoint:
 
     def _challenge(self, req: Request, txn: ServerTransaction, proxy: bool, stale: bool) -> None:
         resp = make_response(req, 407 if proxy else 401, None, txn.to_tag)
-        for c in self.auth.challenges(stale):
+        for c in self.auth.challenges(stale, _user_of(req, "from" if proxy else "to")):
             resp.headers.add("proxy-authenticate" if proxy else "www-authenticate", c)
         self.respond(txn, resp)
 
@@ -420,10 +433,7 @@ class SipEndpoint:
         self.dialogs[ch.dialog_key] = ch
         asyncio.get_running_loop().create_task(self._setup_inbound(ch, offer))
 
-    async def _setup_inbound(self, ch: SipChannel, offer: object) -> None:
-        from drivers.sip.sdp import AudioOffer
-
-        assert isinstance(offer, AudioOffer)
+    async def _setup_inbound(self, ch: SipChannel, offer: AudioOffer) -> None:
         try:
             leg = await self.media.allocate()
         except Exception as e:
@@ -491,13 +501,19 @@ class SipEndpoint:
         }
 
 
+def _user_of(req: Request, header: str) -> str | None:
+    try:
+        uri = parse_name_addr(req.headers.get(header) or "").uri
+    except ValueError:
+        return None
+    return None if isinstance(uri, str) else uri.user_unescaped
+
+
 def _congestion() -> Cause:
     return Cause.SWITCH_CONGESTION
 
 
 def _reason(status: int) -> str:
-    from drivers.sip.message import REASONS
-
     return REASONS.get(status, "Bad Request")
 
 
@@ -526,8 +542,6 @@ def _stamp_via(req: Request, source: Address) -> None:
         return
     first = vias[0]
     try:
-        from drivers.sip.message import split_list
-
         top = split_list(first)[0]
         via = parse_via(top)
     except (ValueError, IndexError):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import peewee
 
+from drivers.sip.auth import ALGORITHMS
 from firmware.cli.errors import CliError
 from firmware.cli.status import tell_switchd_reload
 from firmware.cli.table import format_table
@@ -19,9 +20,19 @@ _NUMBER = re.compile(r"^[0-9]{2,15}$")  # dialable from any phone keypad; E.164 
 MASK = "********"
 
 
-def add(data_dir: Path, number: str, password: str | None, name: str) -> int:
+def parse_digest(text: str) -> str:
+    algs = [a.strip().upper() for a in text.split(",") if a.strip()]
+    bad = [a for a in algs if a not in ALGORITHMS]
+    if not algs or bad or len(set(algs)) != len(algs):
+        raise CliError(f"--digest {text!r}: give MD5, SHA-256 or both, comma-separated")
+    return ",".join(algs)
+
+
+def add(data_dir: Path, number: str, password: str | None, name: str,
+        digest: str = "MD5") -> int:
     if not _NUMBER.match(number):
         raise CliError(f"extension number {number!r} must be 2 to 15 digits")
+    digest = parse_digest(digest)
     if password is None:
         password = generate_sip_password()
     else:
@@ -30,7 +41,8 @@ def add(data_dir: Path, number: str, password: str | None, name: str) -> int:
             raise CliError(f"weak password for {number}: {reason}")
     open_db(data_dir)
     try:
-        Extension.create(number=number, name=name, sip_password=password)
+        Extension.create(number=number, name=name, sip_password=password,
+                         digest_algorithms=digest)
     except peewee.IntegrityError:
         raise CliError(f"extension {number} already exists") from None
     print(f"extension {number} added" + (f" ({name})" if name else ""))

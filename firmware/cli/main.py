@@ -9,7 +9,7 @@ from pathlib import Path
 
 import peewee
 
-from firmware.cli import cdr, ext, run, status
+from firmware.cli import cdr, ext, pstn, run, status
 from firmware.cli.errors import CliError
 from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
 from firmware.db.migrations import SchemaError
@@ -76,12 +76,29 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("number")
     q.add_argument("--password", help="SIP password (default: a strong generated one)")
     q.add_argument("--name", default="", help="display name")
+    q.add_argument(
+        "--digest",
+        default="MD5",
+        help="digest algorithms offered to this phone, in order: MD5 (default, works with "
+        "every phone), MD5,SHA-256 or SHA-256 (only for phones that support it)",
+    )
     q = ext_sub.add_parser("list", parents=[data], help="list extensions")
     q.add_argument("--show-secrets", action="store_true", help="show SIP passwords")
     q = ext_sub.add_parser("del", parents=[data], help="delete an extension")
     q.add_argument("number")
 
     sub.add_parser("status", parents=[data], help="ask the running switchd for its status")
+
+    p = sub.add_parser("pstn", help="the simulated PSTN of board sim")
+    pstn_sub = p.add_subparsers(dest="pstn_command", required=True, metavar="ACTION")
+    q = pstn_sub.add_parser("call", parents=[data], help="call the box from the simulated PSTN")
+    q.add_argument("number", help="the number dialled (an extension or DID of the box)")
+    q.add_argument("--from", dest="caller", default="13800138000", metavar="CALLER",
+                   help="calling number (default: 13800138000)")
+    q.add_argument("--play", type=Path, metavar="FILE.wav", help="what the caller says")
+    q.add_argument("--dtmf", metavar="DIGITS", help="in-band DTMF, 1 s after the answer")
+    q.add_argument("--seconds", type=float, default=10.0, metavar="N",
+                   help="hang up N seconds after the answer (default: 10)")
 
     p = sub.add_parser("cdr", help="call detail records")
     cdr_sub = p.add_subparsers(dest="cdr_command", required=True, metavar="ACTION")
@@ -117,12 +134,14 @@ def dispatch(args: argparse.Namespace) -> int:
     data_dir = _existing_data_dir(data_dir)
     if args.command == "ext":
         if args.ext_command == "add":
-            return ext.add(data_dir, args.number, args.password, args.name)
+            return ext.add(data_dir, args.number, args.password, args.name, args.digest)
         if args.ext_command == "list":
             return ext.list_(data_dir, args.show_secrets)
         return ext.delete(data_dir, args.number)
     if args.command == "status":
         return status.status(data_dir)
+    if args.command == "pstn":
+        return pstn.call(data_dir, args.number, args.caller, args.play, args.dtmf, args.seconds)
     return cdr.list_(data_dir, args.limit)
 
 

@@ -52,7 +52,7 @@ def _preflight(cfg: BoxConfig) -> None:
             )
 
 
-def children(cfg: BoxConfig, host: str) -> list[ChildSpec]:
+def children(cfg: BoxConfig) -> list[ChildSpec]:
     data = str(cfg.data_dir)
     sock = switchd_socket(cfg.data_dir)
     local = _local_host(cfg.bind_host)
@@ -71,8 +71,9 @@ def children(cfg: BoxConfig, host: str) -> list[ChildSpec]:
                 cfg.rtp_range,
                 "--board",
                 cfg.board,
-                "--advertise",
-                host,
+                # Only an address the installer chose is pinned: otherwise switchd uses
+                # the local address towards each peer (loopback peers get 127.0.0.1).
+                *(["--advertise", cfg.advertise_host] if cfg.advertise_host else []),
             ],
             sock.is_socket,
         ),
@@ -98,4 +99,4 @@ def run(cfg: BoxConfig, ready_timeout: float) -> int:
     def ready() -> None:
         print(READY_LINE, flush=True)
 
-    return Supervisor(children(cfg, host), ready_timeout=ready_timeout, on_ready=ready).run()
+    return Supervisor(children(cfg), ready_timeout=ready_timeout, on_ready=ready).run()

@@ -89,7 +89,20 @@ def _m0001_initial(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
         run_sql(db, statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _m0001_initial),)
+def _m0002_digest_algorithms(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    # Which digest algorithms the box offers each phone: baresip 1.0 and sipp abort on any
+    # non-MD5 challenge, so SHA-256 is switched on per extension (decision 0006).
+    run_sql(
+        db,
+        'ALTER TABLE "extension" ADD COLUMN "digest_algorithms" VARCHAR(255) NOT NULL '
+        "DEFAULT 'MD5'",
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _m0001_initial),
+    Migration(2, "per-extension digest algorithms", _m0002_digest_algorithms),
+)
 
 
 def _check_sequence(migrations: Sequence[Migration]) -> None:

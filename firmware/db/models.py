@@ -22,6 +22,8 @@ class Extension(BaseModel):
     sip_password = peewee.CharField()
     enabled = peewee.BooleanField(default=True)
     created = peewee.FloatField(default=time.time)
+    # Comma-separated, in the order offered: "MD5", "MD5,SHA-256", "SHA-256".
+    digest_algorithms = peewee.CharField(default="MD5")
 
     class Meta:
         table_name = "extension"

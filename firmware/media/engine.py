@@ -22,6 +22,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Callable
 
 from firmware.media.codecs import Codec
 from firmware.media.g711 import transcode_table
@@ -113,6 +114,9 @@ class RtpLeg(MediaLeg):
         self._out_pt = -1  # -1: keep the payload type byte
         self._out_dtmf_pt = -1  # -1: the other leg takes no telephone-event
         self._xlate: bytes | None = None
+        # Set by a bridge to a non-RTP leg (frame_bridge.FrameBridge): takes every audio
+        # payload (payload, RTP timestamp, SSRC, arrival) instead of the RTP relay.
+        self.audio_sink: Callable[[bytes, int, int, float], None] | None = None
 
     def __repr__(self) -> str:
         return f"<RtpLeg {self.local_host}:{self.local_port} {self.codec} {self.direction}>"
@@ -150,10 +154,23 @@ class RtpLeg(MediaLeg):
         self.direction = direction
         self._replan()
 
+    def send_audio(self, payload: bytes) -> None:
+        """Send `payload` as the next packet of our own stream (audio not relayed from
+        another RTP leg: an E1 B-channel's frames, later prompts)."""
+        transport = self._rtp
+        dst = self.session.remote_addr
+        if transport is None or dst is None or self._closed or self.codec is None:
+            return
+        if self.direction not in _REMOTE_RECEIVES:
+            return
+        pt = self.codec.payload_type if self.payload_type is None else self.payload_type
+        transport.sendto(self.session.next_packet(payload, pt), dst)
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self.audio_sink = None
         if self._bridge is not None:
             self._bridge.stop()
         self._rx_open = False
@@ -251,6 +268,11 @@ class RtpLeg(MediaLeg):
                     session.last_ssrc,
                     now,
                 )
+            sink = self.audio_sink
+            if sink is not None:
+                sink(data[session.last_start : session.last_end], session.last_ts,
+                     session.last_ssrc, now)
+                return
             transport = self._out_transport
             if transport is None:
                 return

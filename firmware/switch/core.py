@@ -12,13 +12,15 @@ from typing import Protocol
 
 from firmware.media.codecs import Codec
 from firmware.media.engine import MediaEngine, RtpLeg
+from firmware.media.frame_bridge import FrameBridge
+from firmware.media.frame_leg import FrameLeg
 from firmware.media.recorder import StereoRecorder
 from firmware.switch.bus import EventBus
 from firmware.switch.call import Call
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, ChannelListener, Party
 from firmware.switch.events import Originated
-from firmware.switch.router import Reject, Router
+from firmware.switch.router import TRUNK_TECHS, Reject, Router
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,13 @@ RING_TIMEOUT = 60.0
 class ExtensionOriginator(Protocol):
     def originate(self, aor: str, caller: Party, listener: ChannelListener,
                   codecs: list[Codec]) -> Sequence[Channel]: ...
+
+
+class TrunkOriginator(Protocol):
+    """PSTN trunks (E1 spans): place a call to an outside number on a free channel."""
+
+    def originate(self, target: str, caller: Party, listener: ChannelListener
+                  ) -> Sequence[Channel]: ...
 
 
 class Switch:
@@ -46,6 +55,7 @@ class Switch:
         self.data_dir = data_dir
         self.extensions = extensions
         self.record = record
+        self.trunks: TrunkOriginator | None = None  # set when the board has a PSTN trunk
         self.calls: dict[str, Call] = {}
         self.ring_timeout = RING_TIMEOUT
         self.completed = 0
@@ -62,12 +72,23 @@ class Switch:
                      ch.called, route.why)
             call.finish(route.cause, "system")
             return
-        codecs = _codecs_for(ch)
-        legs = self.extensions.originate(route.target, ch.caller, call, codecs)
-        if not legs:
-            log.info("call %s: extension %s is not registered", call.id, route.target)
-            call.finish(Cause.SUBSCRIBER_ABSENT, "system")
-            return
+        if ch.tech in TRUNK_TECHS:
+            call.direction = "inbound"
+        legs: Sequence[Channel]
+        if route.kind == "trunk":
+            call.direction = "outbound"
+            legs = self.trunks.originate(route.target, ch.caller, call) if self.trunks else []
+            if not legs:
+                # every channel busy, or the span down: what an exchange reports (Q.850 34)
+                log.info("call %s: no trunk channel for %s", call.id, route.target)
+                call.finish(Cause.NO_CIRCUIT_AVAILABLE, "system")
+                return
+        else:
+            legs = self.extensions.originate(route.target, ch.caller, call, _codecs_for(ch))
+            if not legs:
+                log.info("call %s: extension %s is not registered", call.id, route.target)
+                call.finish(Cause.SUBSCRIBER_ABSENT, "system")
+                return
         call.dial(legs)
         loop = asyncio.get_running_loop()
         handle = loop.call_later(self.ring_timeout, call.ring_timeout)
@@ -80,12 +101,17 @@ class Switch:
     # Media ---------------------------------------------------------------------------------
     def bridge_media(self, a: Channel, b: Channel, recorder: object | None) -> object | None:
         la, lb = a.media, b.media
-        if not isinstance(la, RtpLeg) or not isinstance(lb, RtpLeg):
-            log.error("cannot bridge media of %s and %s", a, b)
-            return None
         assert recorder is None or isinstance(recorder, StereoRecorder)
-        bridge: object = self.media.bridge(la, lb, recorder)
-        return bridge
+        if isinstance(la, RtpLeg) and isinstance(lb, RtpLeg):
+            bridge: object = self.media.bridge(la, lb, recorder)
+            return bridge
+        # An E1/FXO line and an RTP leg; the recorder keeps a left, b right.
+        if isinstance(la, FrameLeg) and isinstance(lb, RtpLeg):
+            return FrameBridge(la, lb, recorder, line_channel=0)
+        if isinstance(la, RtpLeg) and isinstance(lb, FrameLeg):
+            return FrameBridge(lb, la, recorder, line_channel=1)
+        log.error("cannot bridge media of %s and %s", a, b)
+        return None
 
     def unbridge_media(self, bridge: object) -> None:
         stop: Callable[[], None] | None = getattr(bridge, "stop", None)

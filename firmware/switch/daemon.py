@@ -12,16 +12,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from drivers.sim.telephony import SimTelephony
 from drivers.sip.addr import Address
 from drivers.sip.endpoint import SipConfig, SipEndpoint
 from drivers.sip.registrar import Binding
-from firmware.config import parse_port_range
+from firmware.config import ConfigError, load_board, parse_port_range
 from firmware.db.cdr_writer import CdrWriter
 from firmware.db.connection import open_db
 from firmware.db.registrations import RegistrationStore
 from firmware.media.engine import MediaEngine
 from firmware.switch.bus import EventBus
-from firmware.switch.control import ControlServer
+from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
 from firmware.switch.directory import ExtensionDirectory
 from firmware.switch.router import Router
@@ -77,11 +78,17 @@ class SwitchDaemon:
         self.switch = Switch(self.bus, self.media, Router(self.directory), self.data, self.sip,
                              record=not args.no_record)
         self.sip.on_incoming = self.switch.incoming
-        self.control = ControlServer(self.data / "run" / "switchd.sock", {
+        self.telephony = _telephony(args.board)
+        handlers: dict[str, Handler] = {
             "status": self._status,
             "reload": self._reload,
             "ping": lambda _req: {"pong": time.time()},
-        })
+        }
+        if self.telephony is not None:
+            self.telephony.start(self.switch.incoming)
+            self.switch.trunks = self.telephony
+            handlers.update(self.telephony.handlers())
+        self.control = ControlServer(self.data / "run" / "switchd.sock", handlers)
         await self.control.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop_event.set)
@@ -97,6 +104,8 @@ class SwitchDaemon:
             t.cancel()
         self.switch.shutdown()
         await asyncio.sleep(0.2)  # let the BYEs of the calls we ended leave
+        if self.telephony is not None:
+            await self.telephony.stop()
         await self.control.stop()
         await self.sip.stop()
         await self.media.stop()
@@ -139,6 +148,7 @@ class SwitchDaemon:
             **self.sip.status(),
             **self.switch.status(),
             "media": self.media.status() if hasattr(self.media, "status") else {},
+            **(self.telephony.status() if self.telephony is not None else {}),
             "cdr_pending": self.cdrs.pending,
         }
 
@@ -160,6 +170,25 @@ class SwitchDaemon:
         while True:
             notify_watchdog()
             await asyncio.sleep(2)
+
+
+def _telephony(board_name: str) -> SimTelephony | None:
+    """The PSTN side the board describes; None when it has none we can drive."""
+    try:
+        board = load_board(board_name)
+    except ConfigError as e:
+        log.error("no telephony: %s", e)
+        return None
+    driver = board.get("telephony", {}).get("driver")
+    if driver != "sim":
+        if driver:
+            log.warning("telephony driver %r is not supported yet: no PSTN trunks", driver)
+        return None
+    try:
+        return SimTelephony(board)
+    except OSError as e:  # libpri missing, or no socketpairs
+        log.error("no PSTN trunks: %s", e)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

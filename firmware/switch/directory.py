@@ -19,6 +19,7 @@ class ExtensionInfo:
     name: str
     password: str
     enabled: bool
+    digest: tuple[str, ...] = ("MD5",)
 
 
 class ExtensionDirectory(Directory):
@@ -30,7 +31,11 @@ class ExtensionDirectory(Directory):
         from firmware.db.models import Extension
 
         fresh = {
-            e.number: ExtensionInfo(e.number, e.name or "", e.sip_password, bool(e.enabled))
+            e.number: ExtensionInfo(
+                e.number, e.name or "", e.sip_password, bool(e.enabled),
+                tuple(a.strip().upper() for a in (e.digest_algorithms or "MD5").split(",")
+                      if a.strip()),
+            )
             for e in Extension.select()
         }
         if set(fresh) != set(self._by_number):
@@ -47,6 +52,10 @@ class ExtensionDirectory(Directory):
     def password(self, number: str) -> str | None:
         e = self._by_number.get(number)
         return e.password if e is not None and e.enabled else None
+
+    def digest_algorithms(self, number: str) -> tuple[str, ...] | None:
+        e = self._by_number.get(number)
+        return e.digest if e is not None else None
 
     def all(self) -> list[ExtensionInfo]:
         return list(self._by_number.values())

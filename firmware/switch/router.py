@@ -1,7 +1,9 @@
 """The dial plan: where does a dialled number go?
 
-Minimal for now (extension to extension); IVR flows, queues, time rules and trunks plug
-in here as further `Route` kinds, so the switch core never learns about numbering.
+Minimal for now: extensions, calls from the PSTN to an extension (the called number
+is the extension, or a DID mapped to one), and extensions dialling out through a trunk
+with a prefix. IVR flows, queues and time rules plug in here as further `Route` kinds,
+so the switch core never learns about numbering.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from firmware.switch.directory import ExtensionDirectory
 
 @dataclass(frozen=True)
 class Route:
-    kind: str  # "extension" now; "queue", "ivr", "trunk" later
+    kind: str  # "extension" or "trunk"; "queue", "ivr" later
     target: str
 
 
@@ -25,14 +27,31 @@ class Reject:
     why: str
 
 
+# Dialled by an extension, this prefix takes an outside line ("0" as on Chinese PBXs).
+TRUNK_PREFIX = "0"
+# Calls arriving from these channel techs are PSTN trunk calls (never sent back out).
+TRUNK_TECHS = frozenset({"pri"})
+
+
 class Router:
-    def __init__(self, directory: ExtensionDirectory) -> None:
+    def __init__(self, directory: ExtensionDirectory, trunk_prefix: str = TRUNK_PREFIX,
+                 dids: dict[str, str] | None = None) -> None:
         self.directory = directory
+        self.trunk_prefix = trunk_prefix
+        # DID -> extension, for trunk calls to numbers that are not extensions
+        self.dids = dict(dids or {})
 
     def route(self, ch: Channel) -> Route | Reject:
         called = ch.called.strip()
         if not called:
             return Reject(Cause.INVALID_NUMBER_FORMAT, "no number dialled")
+        from_trunk = ch.tech in TRUNK_TECHS
+        if from_trunk:
+            called = self.dids.get(called, called)
+        elif (self.trunk_prefix and called.startswith(self.trunk_prefix)
+              and len(called) > len(self.trunk_prefix)
+              and self.directory.get(called) is None):
+            return Route("trunk", called[len(self.trunk_prefix):])
         ext = self.directory.get(called)
         if ext is None:
             return Reject(Cause.UNALLOCATED_NUMBER, f"{called} is not a number of this box")

@@ -15,7 +15,7 @@ import sqlite3
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,7 @@ def _env() -> dict[str, str]:
 
 
 def add_extensions(data: Path, extensions: dict[str, str] = EXTENSIONS) -> None:
+    data.mkdir(parents=True, exist_ok=True)  # `ext add` wants the directory to exist
     for ext, password in extensions.items():
         ccbox(["ext", "add", ext, "--password", password, "--name", "test", "--data", str(data)])
 
@@ -241,6 +242,17 @@ class Box:
             raise BoxError(f"status socket answered {value!r}: not a JSON object")
         return value
 
+    def wait_status(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 3.0
+    ) -> dict[str, Any]:
+        """Poll status until `predicate` holds; returns the last status either way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if predicate(status) or time.monotonic() > deadline:
+                return status
+            time.sleep(0.1)
+
     def status_cli(self) -> str:
         return ccbox(["status", "--data", str(self.data)]).stdout
 
@@ -305,57 +317,34 @@ class Box:
         raise BoxError(f"recording {path} not complete within {timeout:g}s")
 
 
-# -- reading status without knowing its exact shape ------------------------------------
-def _walk(value: Any) -> Iterator[Any]:
-    yield value
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)
+# -- reading status ---------------------------------------------------------------------
+# {"registrations": [{"aor": "9002", "contact": "sip:9002@127.0.0.1:P", "source":
+#   "udp:127.0.0.1:P", "expires_in": 298, ...}], "active_calls": [{"id", "caller",
+#   "called", "callee", "state", ...}], "locked_sources": [...], ...}
+def _list(status: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = status.get(key)
+    if not isinstance(value, list):
+        raise BoxError(f"status has no {key!r} list: {status}")
+    return [v for v in value if isinstance(v, dict)]
 
 
-def _section(status: dict[str, Any], word: str) -> Any:
-    for key, value in status.items():
-        if word in key.lower():
-            return value
-    return None
-
-
-def registration_entries(status: dict[str, Any]) -> list[str]:
-    """Each registration in `status` as a JSON string (shape-agnostic)."""
-    section = _section(status, "regist")
-    if section is None:
-        return []
-    if isinstance(section, dict):
-        return [json.dumps({k: v}) for k, v in section.items()]
-    if isinstance(section, list):
-        return [json.dumps(v) for v in section]
-    return [json.dumps(section)]
-
-
-def bindings_for(status: dict[str, Any], ext: str, port: int | None = None) -> list[str]:
-    """Registrations mentioning extension `ext` (and the contact port, if given)."""
+def bindings_for(status: dict[str, Any], ext: str, port: int | None = None) -> list[Row]:
+    """Registrations of extension `ext` (whose contact or source uses `port`, if given)."""
     out = []
-    for entry in registration_entries(status):
-        if ext in entry and (port is None or f":{port}" in entry):
-            out.append(entry)
+    for reg in _list(status, "registrations"):
+        aor = str(reg.get("aor", "")).removeprefix("sip:").split("@")[0]
+        where = f"{reg.get('contact', '')} {reg.get('source', '')}"
+        if aor == ext and (port is None or f":{port}" in where):
+            out.append(reg)
     return out
 
 
-def active_call_count(status: dict[str, Any]) -> int | None:
-    """Number of active calls in `status` (None if status does not say)."""
-    section = _section(status, "call")
-    if isinstance(section, list):
-        return len(section)
-    if isinstance(section, dict):
-        for key in ("active", "count", "n"):
-            if isinstance(section.get(key), int):
-                return int(section[key])
-        if isinstance(section.get("active"), list):
-            return len(section["active"])
-        return len(section)
-    if isinstance(section, int):
-        return section
-    return None
+def active_calls(status: dict[str, Any]) -> list[Row]:
+    return _list(status, "active_calls")
+
+
+def locked_sources(status: dict[str, Any]) -> list[str]:
+    value = status.get("locked_sources")
+    if not isinstance(value, list):
+        raise BoxError(f"status has no 'locked_sources' list: {status}")
+    return [str(v) for v in value]

@@ -53,10 +53,13 @@ def box_ports() -> BoxPorts:
 def data_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with extensions 9001-9004, made once by `ccbox ext add` and then copied."""
     template = tmp_path_factory.mktemp("ccbox-template") / "data"
+    error = None
     try:
         add_extensions(template)
     except BoxError as e:
-        pytest.fail(f"could not create the test extensions:\n{e}", pytrace=False)
+        error = str(e)
+    if error is not None:
+        pytest.fail(f"could not create the test extensions:\n{error}", pytrace=False)
     return template
 
 
@@ -78,11 +81,14 @@ def box(
 ) -> Iterator[Box]:
     b = Box(box_data, box_ports, tmp_path / "box.log")
     request.node.stash[BOX_KEY] = b
+    error = None
     try:
         b.start(timeout=20)
     except BoxError as e:
+        error = str(e)
+    if error is not None:
         b.stop()
-        pytest.fail(str(e), pytrace=False)
+        pytest.fail(error, pytrace=False)
     try:
         yield b
     finally:

@@ -78,6 +78,29 @@ class SipPhones:
         assert reg.ok, f"{ext} could not register:\n{reg.report()}"
         return self.answer(scenario, ext, port, keys, timeout)
 
+    def dial(
+        self,
+        scenario: str,
+        caller: str,
+        number: str,
+        *,
+        keys: Mapping[str, str | int | float] | None = None,
+        password: str | None = None,
+        auth_user: str | None = None,
+        timeout: float = 30.0,
+        local_ip: str = "127.0.0.1",
+    ) -> Sipp:
+        """Start a caller scenario from extension `caller` to `number` (in the background)."""
+        return self.sipp(
+            scenario,
+            service=number,
+            user=auth_user or caller,
+            password=password if password is not None else EXTENSIONS[auth_user or caller],
+            keys={"user": caller, **(keys or {})},
+            timeout=timeout,
+            local_ip=local_ip,
+        ).start()
+
     def call(
         self,
         scenario: str,
@@ -91,15 +114,16 @@ class SipPhones:
         local_ip: str = "127.0.0.1",
     ) -> SippResult:
         """Run a caller scenario from extension `caller` to `number` and wait for it."""
-        return self.sipp(
+        return self.dial(
             scenario,
-            service=number,
-            user=auth_user or caller,
-            password=password if password is not None else EXTENSIONS[auth_user or caller],
-            keys={"user": caller, **(keys or {})},
+            caller,
+            number,
+            keys=keys,
+            password=password,
+            auth_user=auth_user,
             timeout=timeout,
             local_ip=local_ip,
-        ).run()
+        ).wait()
 
     def close(self) -> None:
         for s in self.started:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.peers import digest
 from tests.peers.baresip import Baresip, BaresipError
-from tests.peers.ports import free_port
+from tests.peers.ports import free_block, free_port
 from tests.peers.sipp import Sipp, SippResult
 from tests.peers.wav import active_seconds, dominant_frequency, read_wav
 
@@ -41,12 +41,14 @@ def run_pair(
     uac_keys: Mapping[str, str | int | float] | None = None,
     uas_keys: Mapping[str, str | int | float] | None = None,
     number: str = "9002",
+    media_ports: tuple[int | None, int | None] = (None, None),
 ) -> tuple[SippResult, SippResult]:
     port = free_port()
     with Sipp(
         uas,
         workdir,
         local_port=port,
+        media_port=media_ports[1],
         keys={"user": number, "challenge": "yes", **(uas_keys or {})},
         timeout=20,
     ) as callee:
@@ -60,6 +62,7 @@ def run_pair(
             password=PASSWORD,
             keys={"user": "9001", **(uac_keys or {})},
             timeout=20,
+            media_port=media_ports[0],
         ).run()
         answered = callee.wait(timeout=10)
     assert caller.ok, caller.report()
@@ -81,28 +84,36 @@ def assert_valid_proxy_auth(uas: SippResult, number: str = "9002") -> None:
     assert digest.verify(creds, "INVITE", PASSWORD), creds
 
 
-@pytest.fixture
-def rtp_capture(tmp_path: Path) -> Iterator[Path]:
-    """Capture UDP on lo with dumpcap while the test runs; yields the pcap path."""
-    pcap = tmp_path / "lo.pcap"
-    proc = subprocess.Popen(
-        ["dumpcap", "-q", "-i", "lo", "-f", "udp", "-w", str(pcap)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 10
-    while not (pcap.exists() and pcap.stat().st_size > 0):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"dumpcap did not start: {proc.stderr.read() if proc.stderr else ''}")
-        time.sleep(0.05)
-    time.sleep(0.3)
-    try:
-        yield pcap
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)
+class Capture:
+    """dumpcap on lo for a set of UDP ports, while a `with` block runs."""
+
+    def __init__(self, pcap: Path, ports: list[int]) -> None:
+        self.pcap = pcap
+        self.filter = " or ".join(f"udp port {p}" for p in ports)
+        self.proc: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> Capture:
+        self.proc = subprocess.Popen(
+            ["dumpcap", "-q", "-i", "lo", "-f", self.filter, "-w", str(self.pcap)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 10
+        while not (self.pcap.exists() and self.pcap.stat().st_size > 0):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+                pytest.fail(f"dumpcap did not start: {err}")
+            time.sleep(0.05)
+        time.sleep(0.3)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        time.sleep(0.3)
+        self.proc.terminate()
+        self.proc.wait(timeout=5)
 
 
 def udp_flows(pcap: Path) -> dict[tuple[int, int], int]:
@@ -169,8 +180,10 @@ def test_register_scenarios_against_sipp_registrar(
     expected_expires = "0" if scenario == "unregister" else "120"
     assert second.header("Expires") == expected_expires
     if finals[-1] == 401:
-        nonces = [digest.parse_params(m.header("WWW-Authenticate") or "")["nonce"]
-                  for m in result.received("REGISTER", 401)]
+        nonces = [
+            digest.parse_params(m.header("WWW-Authenticate") or "")["nonce"]
+            for m in result.received("REGISTER", 401)
+        ]
         assert len(set(nonces)) == 2, "the second 401 carries a fresh nonce"
 
 
@@ -207,25 +220,26 @@ def test_sipp_uses_only_the_first_challenge(workdir: Path) -> None:
 
 
 # -- calls --------------------------------------------------------------------------
-def test_call_and_caller_bye_with_rtp_both_ways(workdir: Path, rtp_capture: Path) -> None:
-    caller, callee = run_pair(
-        workdir, "uac_call", "uas_answer",
-        uac_keys={"pre_play_ms": 1000, "talk_ms": 1500}, uas_keys={"ring_ms": 300},
-    )  # fmt: skip
+def test_call_and_caller_bye_with_rtp_both_ways(workdir: Path, tmp_path: Path) -> None:
+    uac_media, uas_media = free_block(4, align=2), free_block(4, align=2)
+    with Capture(tmp_path / "rtp.pcap", [uac_media, uas_media]) as capture:
+        caller, callee = run_pair(
+            workdir, "uac_call", "uas_answer",
+            uac_keys={"pre_play_ms": 1000, "talk_ms": 1500}, uas_keys={"ring_ms": 300},
+            media_ports=(uac_media, uas_media),
+        )  # fmt: skip
     assert_valid_proxy_auth(callee)
     assert caller.responses("INVITE")[0] == 407
     assert caller.final_responses("INVITE")[-1] == 200
     assert [m.method for m in caller.sent() if not m.is_response][-1] == "BYE"
-    time.sleep(0.3)
-    flows = udp_flows(rtp_capture)
-    uac_media = next(m.sdp_audio() for m in caller.sent("INVITE") if m.sdp_audio())
-    uas_media = next(m.sdp_audio() for m in callee.sent("INVITE", 200) if m.sdp_audio())
-    assert uac_media is not None and uas_media is not None
-    to_caller = flows.get((uas_media[1], uac_media[1]), 0)
-    to_callee = flows.get((uac_media[1], uas_media[1]), 0)
+    offer = next(m.sdp_audio() for m in caller.sent("INVITE") if m.sdp_audio())
+    answer = next(m.sdp_audio() for m in callee.sent("INVITE", 200) if m.sdp_audio())
+    assert offer is not None and offer[1] == uac_media
+    assert answer is not None and answer[1] == uas_media
+    flows = udp_flows(capture.pcap)
     # 30 ms packets: ~2.5 s from the callee, ~1.5 s from the caller.
-    assert to_caller >= 50, flows
-    assert to_callee >= 30, flows
+    assert flows.get((uas_media, uac_media), 0) >= 50, flows
+    assert flows.get((uac_media, uas_media), 0) >= 30, flows
 
 
 def test_callee_hangs_up(workdir: Path) -> None:

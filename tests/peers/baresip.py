@@ -87,6 +87,7 @@ class Baresip:
         tone_hz: float = 700.0,
         lifetime: int = 60,
         extra_config: str = "",
+        sip_trace: bool = True,
     ) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -103,6 +104,7 @@ class Baresip:
         self.tone_hz = tone_hz
         self.lifetime = lifetime
         self.extra_config = extra_config
+        self.sip_trace = sip_trace  # -s: every SIP message in baresip.log
         self.snd_dir = self.dir / "snd"
         self.tone = self.dir / "tone.wav"
         self.log_file = self.dir / "baresip.log"
@@ -150,7 +152,8 @@ class Baresip:
         self.write_config()
         with self.log_file.open("wb") as log:
             self.proc = subprocess.Popen(
-                ["timeout", "-k", "5", str(self.lifetime), BARESIP, "-f", str(self.dir)],
+                ["timeout", "-k", "5", str(self.lifetime), BARESIP, "-f", str(self.dir)]
+                + (["-s"] if self.sip_trace else []),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -300,13 +303,16 @@ class Baresip:
         dec = sorted(self.snd_dir.glob("dump-*-dec.wav"))
         return (enc[-1] if enc else None, dec[-1] if dec else None)
 
-    def log(self, lines: int = 60) -> str:
+    def log(self, lines: int = 200) -> str:
         try:
             text = self.log_file.read_text(errors="replace")
         except FileNotFoundError:
             return "(no baresip log)"
         # The call status line is redrawn in place with \r: keep the real lines.
-        keep = [ln.split("\r")[-1] for ln in text.splitlines() if "audio=" not in ln or "\r" not in ln]
+        text = _ANSI.sub("", text)
+        keep = [
+            ln.split("\r")[-1] for ln in text.splitlines() if "audio=" not in ln or "\r" not in ln
+        ]
         return "--- baresip log ---\n" + "\n".join(keep[-lines:])
 
     # -- teardown ---------------------------------------------------------------

@@ -264,9 +264,7 @@ class SippResult:
             keep = [
                 ln
                 for ln in out.splitlines()
-                if ln.strip()
-                and not ln.startswith(("  ", "---", "=="))
-                and "|" not in ln
+                if ln.strip() and not ln.startswith(("  ", "---", "==")) and "|" not in ln
             ]
             if keep:
                 parts.append("--- stdout ---\n" + "\n".join(keep[-30:]))

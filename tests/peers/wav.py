@@ -138,7 +138,9 @@ def sound_end(wav: Wav, channel: int, **kw: float) -> float | None:
     return spans[-1][1] if spans else None
 
 
-def active_seconds(wav: Wav, channel: int, *, window: float = 0.1, threshold: float = ACTIVE) -> float:
+def active_seconds(
+    wav: Wav, channel: int, *, window: float = 0.1, threshold: float = ACTIVE
+) -> float:
     levels = rms_windows(wav, window)[:, channel]
     return float(np.count_nonzero(levels >= threshold)) * window
 
@@ -150,3 +152,16 @@ def dominant_frequency(x: Samples, rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
     spectrum[0] = 0.0
     return float(np.argmax(spectrum)) * rate / len(x)
+
+
+def band_fraction(x: Samples, rate: int, low: float, high: float) -> float:
+    """Share of the signal's energy between `low` and `high` Hz (0..1)."""
+    if len(x) < 16:
+        return 0.0
+    power = np.square(np.abs(np.fft.rfft(x * np.hanning(len(x)))))
+    freqs = np.fft.rfftfreq(len(x), 1.0 / rate)
+    power[0] = 0.0
+    total = float(np.sum(power))
+    if total == 0.0:
+        return 0.0
+    return float(np.sum(power[(freqs >= low) & (freqs <= high)])) / total

@@ -30,7 +30,8 @@ def _credentials(auth: DigestAuthenticator, challenge: str, password: str,
 
 @pytest.mark.parametrize("index", [0, 1])
 def test_both_algorithms_verify(index: int) -> None:
-    auth = DigestAuthenticator("ccbox", PASSWORDS.get, clock=_clock)
+    auth = DigestAuthenticator("ccbox", PASSWORDS.get, clock=_clock,
+                               algorithms=("MD5", "SHA-256"))
     challenge = auth.challenges()[index]
     assert ("MD5" in challenge) == (index == 0)
     ok = auth.verify(_credentials(auth, challenge, PASSWORDS["8001"]), "authorization")
@@ -81,3 +82,22 @@ def test_failures_outside_the_window_do_not_add_up() -> None:
     lock = Lockout(limit=3, window=10, duration=300)
     for t in (0, 20, 40, 60, 80):
         assert not lock.fail("h", float(t))
+
+
+def test_algorithms_are_offered_per_extension() -> None:
+    offers = {"8001": ("SHA-256",), "8002": ("MD5", "SHA-256")}
+    auth = DigestAuthenticator("ccbox", PASSWORDS.get, clock=_clock,
+                               algorithms_for=offers.get)
+    assert [c.split("algorithm=")[1].split(",")[0] for c in auth.challenges(user="8002")] == [
+        "MD5", "SHA-256"]
+    # unknown users get the default offer: the challenge reveals nothing
+    assert len(auth.challenges(user="9999")) == 1 and "MD5" in auth.challenges(user="9999")[0]
+    [sha] = auth.challenges(user="8001")
+    assert "SHA-256" in sha
+    assert auth.verify(_credentials(auth, sha, PASSWORDS["8001"]), "authorization").ok
+    # MD5 credentials for an extension that is offered only SHA-256 are refused
+    md5 = DigestAuthenticator("ccbox", PASSWORDS.get, clock=_clock).challenges()[0]
+    r = auth.verify(_credentials(auth, md5.replace(md5.split('nonce="')[1].split('"')[0],
+                                                   sha.split('nonce="')[1].split('"')[0]),
+                                 PASSWORDS["8001"]), "authorization")
+    assert not r.ok and "not offered" in r.reason

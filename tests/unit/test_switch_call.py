@@ -133,7 +133,7 @@ def test_cancel_before_answer_releases_the_ringing_leg() -> None:
 
 
 def test_ring_timeout_gives_no_answer() -> None:
-    call, a, events, _ = _call()
+    call, a, _events, _ = _call()
     b = FakeLeg(Direction.OUTBOUND, "8002")
     call.dial([b])
     call.ring_timeout()

@@ -1,0 +1,440 @@
+"""RTP probe for `bench.box_load`: plays both phones of N calls and measures the media path.
+
+    python -m bench.rtp_probe --host 127.0.0.77 --calls 100 --mode box --workdir W --hold 60
+
+Each call has two probe sockets (with the RTCP port above each held open, unread): side A
+is the caller, whose port the sipp UAC advertises in its SDP, side B the callee, whose
+port the sipp UAS advertises. The probe writes those ports to `W/a.csv` and `W/b.csv` for
+sipp's `-inf`, then tails the sipp logs `W/a.log` and `W/b.log`, where the scenarios write
+"A <probe port> <box port>" (caller, after the ACK) and "B <probe port> <box port>"
+(callee, after the ACK): from then on that side sends one 172-byte PCMA packet every 20 ms
+to the box's port for it, so the box relays A->B and B->A for every call, as two talking
+phones. In `--mode direct` the A and B sockets of a call send to each other (no box): the
+baseline of the same packet rate through the same code.
+
+Every packet carries its send time (CLOCK_REALTIME, taken just before `sendto`), its
+stream and a sequence number; arrival is the kernel's receive timestamp (SO_TIMESTAMPNS),
+so the probe's own scheduling on the receive side does not count. Sends are spread over
+twenty 1 ms slots of the 20 ms period, as real phones' are.
+
+Once every stream is mapped (or `--map-timeout` passed), the probe lets media settle for
+`--settle` seconds, then measures for `--hold` seconds (the window), stops sending,
+waits `DRAIN` for stragglers and reports. Packets sent in the window and not received are
+lost. Latency is receive minus send; "jitter" is a percentile of latency minus the
+minimum latency. Progress and the result go to stdout as JSON lines (`event` key):
+ready, mapped, window_start, window_end, result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import select
+import socket
+import struct
+import sys
+import time
+from array import array
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PERIOD_NS = 20_000_000
+SLOTS = 20
+SLOT_NS = PERIOD_NS // SLOTS
+DRAIN = 0.5
+PAYLOAD_PT = 8  # PCMA, what the scenarios offer first
+_RTP = struct.Struct("!BBHII")
+_BODY = struct.Struct("!qIII")  # send time ns, stream, sequence, magic
+MAGIC = 0x43434250
+PAYLOAD_LEN = 160
+PACKET_LEN = _RTP.size + PAYLOAD_LEN
+_SILENCE = 0xD5  # A-law silence, for the bytes after the stamp
+# Linux's SO_TIMESTAMPNS: Python has no constant for it. A CLOCK_REALTIME timespec.
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("@qq")
+_ANC_SPACE = socket.CMSG_SPACE(_TIMESPEC.size)
+SOCK_BUF = 1 << 18
+
+
+def emit(event: str, **fields: Any) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+class Stream:
+    """One direction of one call: a probe socket and where it sends."""
+
+    __slots__ = ("buf", "dest", "index", "port", "sent_window", "seq", "sock", "ssrc")
+
+    def __init__(self, index: int, sock: socket.socket) -> None:
+        self.index = index
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        self.dest: tuple[str, int] | None = None
+        self.seq = 0
+        self.ssrc = 0x10000 + index
+        self.sent_window = 0
+        self.buf = bytearray([_SILENCE]) * PACKET_LEN
+
+
+def _open_pair(host: str, port: int) -> tuple[socket.socket, socket.socket] | None:
+    """Bind RTP on `port` and RTCP on `port + 1`, or None if either is taken."""
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rtp.bind((host, port))
+    except OSError:
+        rtp.close()
+        return None
+    rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rtcp.bind((host, port + 1))
+    except OSError:
+        rtp.close()
+        rtcp.close()
+        return None
+    rtp.setblocking(False)
+    rtp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCK_BUF)
+    rtp.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+    return rtp, rtcp
+
+
+def open_streams(host: str, count: int, port_base: int) -> tuple[list[Stream], list[socket.socket]]:
+    """`count` streams on even ports from `port_base` up (each with its RTCP port held)."""
+    streams: list[Stream] = []
+    held: list[socket.socket] = []
+    port = port_base + (port_base & 1)
+    while len(streams) < count:
+        if port > 65534:
+            raise SystemExit(f"rtp_probe: no {count} free port pairs from {port_base} on {host}")
+        pair = _open_pair(host, port)
+        port += 2
+        if pair is None:
+            continue
+        streams.append(Stream(len(streams), pair[0]))
+        held.append(pair[1])
+    return streams, held
+
+
+class LogTail:
+    """Complete lines appended to a file that may not exist yet."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pos = 0
+        self._rest = b""
+
+    def lines(self) -> list[str]:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self._pos)
+                data = f.read()
+        except FileNotFoundError:
+            return []
+        self._pos += len(data)
+        data = self._rest + data
+        *complete, self._rest = data.split(b"\n")
+        return [line.decode("ascii", "replace") for line in complete]
+
+
+def _percentiles(values: np.ndarray[Any, np.dtype[np.int64]]) -> dict[str, float]:
+    if values.size == 0:
+        return {}
+    ms = values.astype(np.float64) / 1e6
+    lo = float(ms.min())
+    p50, p99, p999 = (float(x) for x in np.percentile(ms, [50, 99, 99.9]))
+    return {
+        "lat_min_ms": round(lo, 4),
+        "lat_p50_ms": round(p50, 4),
+        "lat_p99_ms": round(p99, 4),
+        "lat_p999_ms": round(p999, 4),
+        "lat_max_ms": round(float(ms.max()), 4),
+        "jitter_p99_ms": round(p99 - lo, 4),
+        "jitter_p999_ms": round(p999 - lo, 4),
+    }
+
+
+class Probe:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.host: str = args.host
+        calls: int = args.calls
+        streams, self._held = open_streams(self.host, 2 * calls, args.port_base)
+        # Stream 2k is call k's caller side (A), 2k+1 its callee side (B).
+        self.streams = streams
+        self.a = streams[0::2]
+        self.b = streams[1::2]
+        self.by_port = {s.port: s for s in streams}
+        self.by_fd = {s.sock.fileno(): s for s in streams}
+        self.slots: list[list[Stream]] = [[] for _ in range(SLOTS)]
+        self.mapped = 0
+        # Receive records for the window: stream << 32 | seq, and latency in ns.
+        self.keys = array("q")
+        self.lats = array("q")
+        self.sends = array("q")  # send times of the same packets (for --dump)
+        self.lateness = array("q")  # how late each slot's sends left, in the window
+        self.w_start = -1
+        self.w_end = -1
+        self.counting = False
+        self.sending = True
+        self.first_mapped: float | None = None
+        self.foreign = 0
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def write_csvs(self, workdir: Path) -> None:
+        for name, side in (("a.csv", self.a), ("b.csv", self.b)):
+            text = "SEQUENTIAL\n" + "".join(f"{s.port}\n" for s in side)
+            (workdir / name).write_text(text)
+
+    def start_stream(self, s: Stream, dest: tuple[str, int]) -> None:
+        if s.dest is None:
+            self.mapped += 1
+            if self.first_mapped is None:
+                self.first_mapped = time.monotonic()
+            self.slots[s.index % SLOTS].append(s)
+        s.dest = dest
+
+    def take_log_lines(self, tails: list[LogTail]) -> None:
+        for tail in tails:
+            for line in tail.lines():
+                parts = line.split()
+                if len(parts) < 3 or parts[0] not in ("A", "B"):
+                    continue
+                try:
+                    port, box_port = int(parts[1]), int(parts[2])
+                except ValueError:
+                    continue
+                s = self.by_port.get(port)
+                if s is not None:
+                    self.start_stream(s, (self.host, box_port))
+
+    # -- the packet path ------------------------------------------------------------------
+
+    def send_slot(self, slot: int) -> None:
+        counting = self.counting
+        pack_rtp = _RTP.pack_into
+        pack_body = _BODY.pack_into
+        now_ns = time.time_ns
+        for s in self.slots[slot]:
+            dest = s.dest
+            if dest is None:
+                continue
+            seq = s.seq
+            buf = s.buf
+            pack_rtp(buf, 0, 0x80, PAYLOAD_PT, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, s.ssrc)
+            pack_body(buf, _RTP.size, now_ns(), s.index, seq, MAGIC)
+            try:
+                s.sock.sendto(buf, dest)
+            except OSError:
+                # a full socket buffer or an ICMP error queued on the socket: counted as
+                # a send, so it shows as loss if the packet never arrived
+                pass
+            s.seq = seq + 1
+            if counting:
+                s.sent_window += 1
+
+    def receive(self, fd: int) -> None:
+        s = self.by_fd.get(fd)
+        if s is None:
+            return
+        try:
+            data, anc, _flags, _addr = s.sock.recvmsg(512, _ANC_SPACE)
+        except OSError:
+            return
+        if len(data) < _RTP.size + _BODY.size:
+            self.foreign += 1
+            return
+        sent, stream, seq, magic = _BODY.unpack_from(data, _RTP.size)
+        if magic != MAGIC:
+            self.foreign += 1
+            return
+        if self.w_start < 0 or sent < self.w_start:
+            return
+        arrival = -1
+        for level, kind, cdata in anc:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                sec, nsec = _TIMESPEC.unpack_from(cdata)
+                arrival = sec * 1_000_000_000 + nsec
+        if arrival < 0:
+            arrival = time.time_ns()
+        self.keys.append((stream << 32) | seq)
+        self.lats.append(arrival - sent)
+        self.sends.append(sent)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, tails: list[LogTail]) -> dict[str, Any]:
+        args = self.args
+        ep = select.epoll()
+        for fd in self.by_fd:
+            ep.register(fd, select.EPOLLIN)
+        total = len(self.streams)
+        start = time.monotonic()
+        map_deadline = start + args.map_timeout
+        # With calls held call_seconds, the first BYE leaves that long after the first
+        # answer: the window must end before it (margin for the BYE's own ramp).
+        phase = "mapping"
+        settle_until = 0.0
+        window_until = 0.0
+        drain_until = 0.0
+        next_tail = 0.0
+        tick = 0
+        tick_due = time.monotonic_ns()
+        while True:
+            now_ns = time.monotonic_ns()
+            timeout = max(0.0, (tick_due - now_ns) / 1e9)
+            for fd, _ev in ep.poll(timeout):
+                self.receive(fd)
+            now_ns = time.monotonic_ns()
+            if self.sending:
+                while now_ns >= tick_due:
+                    if self.counting:
+                        self.lateness.append(now_ns - tick_due)
+                    self.send_slot(tick % SLOTS)
+                    tick += 1
+                    tick_due += SLOT_NS
+                    if now_ns - tick_due > 5 * PERIOD_NS:
+                        # far behind: skip ahead rather than burst (shows as lateness)
+                        skipped = (now_ns - tick_due) // SLOT_NS
+                        tick += int(skipped)
+                        tick_due += int(skipped) * SLOT_NS
+            else:
+                tick_due = now_ns + SLOT_NS
+            now = now_ns / 1e9
+            if phase == "mapping":
+                if now >= next_tail:
+                    next_tail = now + 0.05
+                    before = self.mapped
+                    self.take_log_lines(tails)
+                    if self.mapped != before and self.mapped in (total, 1):
+                        emit("mapped", streams=self.mapped, of=total)
+                if self.mapped >= total or now >= map_deadline:
+                    if self.mapped < total:
+                        emit("mapped", streams=self.mapped, of=total, timeout=True)
+                    phase = "settle"
+                    settle_until = now + args.settle
+            elif phase == "settle":
+                if now >= settle_until:
+                    phase = "window"
+                    hold = float(args.hold)
+                    if args.call_seconds and self.first_mapped is not None:
+                        # end the window 2 s before the first call's BYE can leave
+                        latest = self.first_mapped + args.call_seconds - 2.0
+                        hold = max(1.0, min(hold, latest - now))
+                    window_until = now + hold
+                    self.w_start = time.time_ns()
+                    self.counting = True
+                    emit("window_start", t=time.time(), hold=hold)
+            elif phase == "window":
+                if now >= window_until:
+                    self.counting = False
+                    self.sending = False
+                    self.w_end = time.time_ns()
+                    emit("window_end", t=time.time())
+                    phase = "drain"
+                    drain_until = now + DRAIN
+            elif phase == "drain" and now >= drain_until:
+                break
+        ep.close()
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        sent = sum(s.sent_window for s in self.streams)
+        keys = np.frombuffer(self.keys, dtype=np.int64)
+        lats = np.frombuffer(self.lats, dtype=np.int64)
+        unique = int(np.unique(keys).size) if keys.size else 0
+        streams_lossy = 0
+        if keys.size:
+            per_stream = np.bincount(
+                np.unique(keys) >> 32, minlength=len(self.streams)
+            )
+            expected = np.array([s.sent_window for s in self.streams])
+            streams_lossy = int(np.count_nonzero(per_stream[: expected.size] < expected))
+        direction = (keys >> 32) & 1 if keys.size else keys
+        out: dict[str, Any] = {
+            "mode": self.args.mode,
+            "calls": self.args.calls,
+            "streams": len(self.streams),
+            "streams_mapped": self.mapped,
+            "window_s": round((self.w_end - self.w_start) / 1e9, 3) if self.w_start > 0 else 0,
+            "sent": sent,
+            "received": unique,
+            "lost": sent - unique,
+            "duplicates": int(keys.size) - unique,
+            "streams_with_loss": streams_lossy,
+            "foreign_packets": self.foreign,
+            **_percentiles(lats),
+        }
+        if keys.size:
+            for name, side in (("a_to_b", 0), ("b_to_a", 1)):
+                part = _percentiles(lats[direction == side])
+                out[name] = {k: part[k] for k in ("lat_p50_ms", "lat_p99_ms", "jitter_p99_ms")}
+        late = np.frombuffer(self.lateness, dtype=np.int64)
+        if late.size:
+            out["send_late_p99_ms"] = round(float(np.percentile(late, 99)) / 1e6, 3)
+            out["send_late_max_ms"] = round(float(late.max()) / 1e6, 3)
+        return out
+
+    def dump(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            keys=np.frombuffer(self.keys, dtype=np.int64),
+            sent_ns=np.frombuffer(self.sends, dtype=np.int64),
+            latency_ns=np.frombuffer(self.lats, dtype=np.int64),
+        )
+
+    def close(self) -> None:
+        for s in self.streams:
+            s.sock.close()
+        for sock in self._held:
+            sock.close()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="rtp_probe", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--calls", type=int, required=True)
+    p.add_argument("--mode", choices=("box", "direct"), default="box")
+    p.add_argument("--workdir", type=Path, required=True,
+                   help="where a.csv/b.csv are written and a.log/b.log are read")
+    p.add_argument("--hold", type=float, default=60.0, help="measuring window, seconds")
+    p.add_argument("--settle", type=float, default=1.0)
+    p.add_argument("--map-timeout", type=float, default=30.0,
+                   help="seconds to wait for every call's media to be mapped")
+    p.add_argument("--call-seconds", type=float, default=0.0,
+                   help="how long sipp holds each call: the window ends 2 s before the "
+                        "first call can end (0: no limit)")
+    p.add_argument("--port-base", type=int, default=34000)
+    p.add_argument("--dump", type=Path, default=None,
+                   help="write every packet's stream<<32|seq, send time and latency (ns) "
+                        "to this .npz file, for a closer look")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    probe = Probe(args)
+    try:
+        tails: list[LogTail] = []
+        if args.mode == "direct":
+            for a, b in zip(probe.a, probe.b, strict=True):
+                probe.start_stream(a, (args.host, b.port))
+                probe.start_stream(b, (args.host, a.port))
+        else:
+            probe.write_csvs(args.workdir)
+            tails = [LogTail(args.workdir / "a.log"), LogTail(args.workdir / "b.log")]
+        emit("ready", a_csv=str(args.workdir / "a.csv"), b_csv=str(args.workdir / "b.csv"),
+             streams=len(probe.streams))
+        emit("result", **probe.run(tails))
+        if args.dump is not None:
+            probe.dump(args.dump)
+    finally:
+        probe.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

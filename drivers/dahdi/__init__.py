@@ -1,0 +1,1 @@
+"""DAHDI-side drivers: ISDN PRI through libpri (R2 and FXO to come)."""

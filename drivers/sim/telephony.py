@@ -1,0 +1,106 @@
+"""Board `sim`'s telephony: for each PRI span in board.json, the box's `PriTrunk` and the
+`PstnSimulator` at the far end of its emulated E1, both in switchd's event loop.
+
+switchd uses this as its trunk originator and gets two control commands from it:
+`pstn_call` (a call from the simulated PSTN into the box, what `ccbox pstn call` sends)
+and `pstn_status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from drivers.dahdi.pri_span import PriSpan
+from drivers.dahdi.pri_trunk import PriTrunk
+from drivers.sim.audio import dtmf, load_wav
+from drivers.sim.pstn import PstnSimulator
+from firmware.media.codecs import CLOCK_RATE, Codec
+from firmware.switch.channel import Channel, ChannelListener, Party
+
+log = logging.getLogger(__name__)
+
+# The simulated caller waits this long after answer before the DTMF digits (an IVR
+# prompt's worth), then plays the file.
+DTMF_DELAY = 1.0
+
+
+class SimTelephony:
+    def __init__(self, board: dict[str, Any]) -> None:
+        self.trunks: list[PriTrunk] = []
+        self.simulators: list[PstnSimulator] = []
+        spans = board.get("telephony", {}).get("spans", [])
+        for n, cfg in enumerate(spans, start=1):
+            if cfg.get("signalling") != "pri":
+                log.warning("span %d: %s signalling is not simulated yet", n,
+                            cfg.get("signalling"))
+                continue
+            switchtype = cfg.get("switchtype", "euroisdn")
+            channels = int(cfg.get("b_channels", 30))
+            sim = PstnSimulator(switchtype, channels, name=f"pstn{n}")
+            span = PriSpan(cfg.get("side", "cpe"), switchtype, channels, name=f"span{n}")
+            trunk = PriTrunk(span, sim.box_dchannel_fd, sim.box_bchannel_fds,
+                             name=f"span{n}", codec=Codec.PCMU if span.t1 else Codec.PCMA)
+            self.simulators.append(sim)
+            self.trunks.append(trunk)
+
+    def start(self, on_incoming: Callable[[Channel], None]) -> None:
+        for sim, trunk in zip(self.simulators, self.trunks, strict=True):
+            trunk.on_incoming = on_incoming
+            sim.start()
+            trunk.start()
+
+    async def stop(self) -> None:
+        for trunk in self.trunks:
+            trunk.stop()
+        await asyncio.sleep(0.05)  # let the DISCONNECTs reach the simulated exchange
+        for sim in self.simulators:
+            await sim.stop()
+
+    # -- the switch's trunk originator ------------------------------------------------------
+    def originate(self, target: str, caller: Party, listener: ChannelListener
+                  ) -> Sequence[Channel]:
+        for trunk in self.trunks:
+            legs = trunk.originate(target, caller, listener)
+            if legs:
+                return legs
+        return []
+
+    # -- status and control -----------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return {"spans": [t.status() for t in self.trunks]}
+
+    def handlers(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
+        return {"pstn_call": self.pstn_call, "pstn_status": self.pstn_status}
+
+    def pstn_status(self, _req: dict[str, Any]) -> dict[str, Any]:
+        return {"simulators": [s.status() for s in self.simulators]}
+
+    async def pstn_call(self, req: dict[str, Any]) -> dict[str, Any]:
+        """{"cmd": "pstn_call", "number": "9002", "from": "13800138000",
+        "play": "/path.wav", "dtmf": "1", "seconds": 10, "span": 1}"""
+        number = str(req.get("number", "")).strip()
+        caller = str(req.get("from", "")).strip()
+        if not number.isdigit() or (caller and not caller.isdigit()):
+            raise ValueError("number and from must be digits")
+        index = int(req.get("span", 1)) - 1
+        if not 0 <= index < len(self.simulators):
+            raise ValueError(f"no simulated span {index + 1}")
+        audio = bytearray()
+        digits = str(req.get("dtmf") or "")
+        if digits:
+            audio += bytes([Codec.PCMA.silence_byte]) * int(DTMF_DELAY * CLOCK_RATE)
+            audio += dtmf(digits)
+        play = req.get("play")
+        if play:
+            # read in a thread: the event loop carries calls
+            audio += await asyncio.get_running_loop().run_in_executor(
+                None, load_wav, Path(str(play)))
+        seconds = req.get("seconds", 10)
+        report = await self.simulators[index].call(
+            number, caller, audio=bytes(audio),
+            seconds=None if seconds is None else float(seconds))
+        return {"call": report}

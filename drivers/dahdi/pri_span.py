@@ -12,8 +12,10 @@ told the time. `next_timer()` is therefore a `time.time()` deadline, and `handle
 only runs what libpri itself finds due. Real time a span consumes: with a link up and
 idle, T203 (10 s) polls the peer with RR every 10 s; a lost peer is declared down after
 T200 (1 s) x N200 (3) retransmissions, i.e. ~13 s after the last frame; SABME is retried
-every T200 while the link is down. Outgoing SETUPs wait T303 (4 s) for an answer;
-clearing waits T305 (30 s) and T308 (4 s). Calls never need a timer in the happy path.
+every T200 while the link is down. Answered calls outlive a D-channel outage for
+T309 (6 s), then are cleared with cause 27. Outgoing SETUPs wait T303 (4 s) for an
+answer; clearing waits T305 (30 s) and T308 (4 s). Calls never need a timer in the
+happy path.
 
 Clearing follows Q.931 as chan_dahdi drives libpri: when the far end disconnects, the
 span reports `Hangup` once and completes the release itself (RELEASE, then freeing the

@@ -62,17 +62,25 @@ def rtp_range(size: int = 200) -> tuple[int, int]:
     return base, base + size - 1
 
 
-def udp_bound(port: int, host: str = "127.0.0.1") -> bool:
+def tcp_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether some socket listens on TCP `port` on `host` or on the wildcard address."""
+    return udp_bound(port, host, table="/proc/net/tcp", state="0A")
+
+
+def udp_bound(port: int, host: str = "127.0.0.1", table: str = "/proc/net/udp",
+              state: str | None = None) -> bool:
     """Whether some socket is bound to UDP `port` on `host` or on the wildcard address."""
     targets = {_hexaddr(host, port), _hexaddr("0.0.0.0", port)}
-    for table in ("/proc/net/udp",):
+    for table in (table,):
         try:
             lines = Path(table).read_text().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) > 1 and fields[1].upper() in targets:
+            if len(fields) > 3 and fields[1].upper() in targets and (
+                state is None or fields[3] == state
+            ):
                 return True
     return False
 

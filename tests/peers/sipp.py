@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from tests.peers.ports import free_block, udp_bound
+from tests.peers.ports import free_block, tcp_listening, udp_bound
 
 SIPP = "/usr/bin/sipp"
 SCENARIOS = Path(__file__).resolve().parents[1] / "sipp"
@@ -398,7 +398,9 @@ class Sipp:
                     f"sipp {self.name} exited ({self.proc.returncode}) before binding "
                     f"{self.local_ip}:{self.local_port}\n" + self._collect().report()
                 )
-            if udp_bound(self.local_port, self.local_ip):
+            tcp = "t1" in self.extra_args or "tn" in self.extra_args
+            bound = tcp_listening if tcp else udp_bound
+            if bound(self.local_port, self.local_ip):
                 return self
             time.sleep(0.02)
         raise TimeoutError(f"sipp {self.name} did not bind {self.local_ip}:{self.local_port}")

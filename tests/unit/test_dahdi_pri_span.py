@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from pri_pump import pump
 
 from drivers.dahdi import libpri as lp
 from drivers.dahdi.pri_events import (
@@ -24,6 +23,7 @@ from drivers.dahdi.pri_events import (
     Ringing,
     SetupAcknowledged,
 )
+from drivers.dahdi.pri_loopback import pump
 from drivers.dahdi.pri_span import PriSpan, e1_timeslots, t1_timeslots
 
 
@@ -195,7 +195,7 @@ def test_restart_of_the_whole_interface(spans: tuple[PriSpan, PriSpan]) -> None:
     assert len(cpe.restart()) == 1
     p = pump(net, cpe)
     on_net = p.of(net)
-    assert [e for e in on_net if isinstance(e, Hangup)][0].channel == 7
+    assert next(e for e in on_net if isinstance(e, Hangup)).channel == 7
     assert [e.channel for e in on_net if isinstance(e, Restarted)] == e1_timeslots()
     acked = [e.channel for e in p.of(cpe) if isinstance(e, RestartAcknowledged)]
     assert acked == e1_timeslots()

@@ -245,3 +245,44 @@ def test_status_lists_busy_b_channels() -> None:
         assert st["b_channels"] == {"31": "dialing out 9001->13800138000"}
 
     run(scenario)
+
+
+SHORT_LINK_TIMERS = {lp.PRI_TIMER_T200: 100, lp.PRI_TIMER_N200: 2, lp.PRI_TIMER_T203: 200}
+
+
+def test_calls_survive_a_dchannel_outage_shorter_than_t309() -> None:
+    async def scenario(sim: PstnSimulator, trunk: PriTrunk) -> None:
+        changes: list[bool] = []
+        trunk.on_dchannel = changes.append
+        listener = Listener()
+        (ch,) = trunk.originate("13800138000", Party("9001"), listener)
+        await until(lambda: "answered" in listener.seen)
+        heard = bytearray()
+        assert isinstance(ch, PriChannel)
+        ch.leg.on_frame = heard.extend
+        sim.link.connected = False
+        await until(lambda: changes == [False], timeout=5)
+        sim.link.connected = True
+        await until(lambda: changes == [False, True], timeout=5)
+        assert ch.state is ChannelState.UP and "hungup" not in listener.seen
+        before = len(heard)
+        await asyncio.sleep(0.2)
+        assert len(heard) > before  # the B-channel never stopped
+        ch.hangup(Cause.NORMAL_CLEARING)
+        await until(lambda: not sim.calls)
+        assert sim.history[-1]["cause"] == 16
+
+    run(scenario, timers={**SHORT_LINK_TIMERS, lp.PRI_TIMER_T309: 3000})
+
+
+def test_calls_are_cleared_when_the_dchannel_stays_down_past_t309() -> None:
+    async def scenario(sim: PstnSimulator, trunk: PriTrunk) -> None:
+        listener = Listener()
+        trunk.originate("13800138000", Party("9001"), listener)
+        await until(lambda: "answered" in listener.seen)
+        sim.link.connected = False
+        await until(lambda: "hungup" in listener.seen, timeout=5)
+        assert trunk.channels == {}
+        assert listener.causes == [Cause.DESTINATION_OUT_OF_ORDER]  # libpri's T309 cause
+
+    run(scenario, timers={**SHORT_LINK_TIMERS, lp.PRI_TIMER_T309: 500})

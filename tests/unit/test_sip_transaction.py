@@ -172,7 +172,7 @@ def test_client_invite_error_is_acked_by_the_transaction() -> None:
     [ev] = layer.receive_response(_answer(req, 486), 0.1)
     assert isinstance(ev, ResponseReceived) and ev.response.status == 486
     acks = [m for m, _ in wire.sent if isinstance(m, Request) and m.method == "ACK"]
-    assert len(acks) == 1 and acks[0].headers.get("to", "").endswith("tag=remote")
+    assert len(acks) == 1 and (acks[0].headers.get("to") or "").endswith("tag=remote")
     # retransmitted 486 is ACKed again but not reported twice
     assert layer.receive_response(_answer(req, 486), 0.2) == []
     acks = [m for m, _ in wire.sent if isinstance(m, Request) and m.method == "ACK"]

@@ -1,4 +1,8 @@
-"""Two `PriSpan`s back to back in memory: what the wire between them would carry."""
+"""Two `PriSpan`s back to back in memory: what the wire between them would carry.
+
+Used by the unit tests, and small enough for a self-test of the installed libpri (a
+NET and a CPE instance must bring their D-channel up and pass a call) on first boot.
+"""
 
 from __future__ import annotations
 

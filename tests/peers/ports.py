@@ -64,24 +64,25 @@ def rtp_range(size: int = 200) -> tuple[int, int]:
 
 def tcp_listening(port: int, host: str = "127.0.0.1") -> bool:
     """Whether some socket listens on TCP `port` on `host` or on the wildcard address."""
-    return udp_bound(port, host, table="/proc/net/tcp", state="0A")
+    return _in_socket_table("/proc/net/tcp", port, host, state="0A")  # 0A = LISTEN
 
 
-def udp_bound(port: int, host: str = "127.0.0.1", table: str = "/proc/net/udp",
-              state: str | None = None) -> bool:
+def udp_bound(port: int, host: str = "127.0.0.1") -> bool:
     """Whether some socket is bound to UDP `port` on `host` or on the wildcard address."""
+    return _in_socket_table("/proc/net/udp", port, host)
+
+
+def _in_socket_table(table: str, port: int, host: str, state: str | None = None) -> bool:
     targets = {_hexaddr(host, port), _hexaddr("0.0.0.0", port)}
-    for table in (table,):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if len(fields) > 3 and fields[1].upper() in targets and (
-                state is None or fields[3] == state
-            ):
-                return True
+    try:
+        lines = Path(table).read_text().splitlines()[1:]
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split()
+        listed = len(fields) > 3 and fields[1].upper() in targets
+        if listed and (state is None or fields[3] == state):
+            return True
     return False
 
 

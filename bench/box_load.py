@@ -210,6 +210,20 @@ def cpu_percent(a: CpuSample, b: CpuSample) -> dict[str, float]:
     return out
 
 
+def udp_drops(host: str) -> dict[int, int]:
+    """Datagrams dropped for a full receive buffer, per local UDP port on `host`
+    (the last column of /proc/net/udp)."""
+    want = f"{int.from_bytes(socket.inet_aton(host), 'little'):08X}"
+    out: dict[int, int] = {}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+            f = line.split()
+            ip, _, port = f[1].partition(":")
+            if ip == want:
+                out[int(port, 16)] = out.get(int(port, 16), 0) + int(f[-1])
+    return out
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -478,6 +492,22 @@ class LoadRun:
             return -1
         return len(calls) if isinstance(calls, list) else -1
 
+    def drops(self, before: dict[int, int], after: dict[int, int]) -> dict[str, int]:
+        """Receive-buffer drops between two `udp_drops` samples, by owner of the socket."""
+        lo, _, hi = self.o.rtp_ports.partition("-")
+        out = {"box_sip": 0, "box_rtp": 0, "sipp": 0, "probe": 0}
+        for port, count in after.items():
+            n = max(0, count - before.get(port, 0))
+            if port == self.sip_port:
+                out["box_sip"] += n
+            elif int(lo) <= port <= int(hi):
+                out["box_rtp"] += n
+            elif port == self.uas_port or 17060 <= port < 17260:
+                out["sipp"] += n
+            else:
+                out["probe"] += n
+        return out
+
     def recordings(self) -> list[Path]:
         return sorted((self.data / "recordings").rglob("*.wav"))
 
@@ -642,6 +672,7 @@ class LoadRun:
         first = next(events)
         if first.get("event") != "ready":
             raise BenchError(f"rtp_probe did not start: {first}")
+        drops0 = udp_drops(self.host)
         uas = self.sipp("uas", "uas_load.xml", self.uas_port, d,
                         [*self.uas_args(n, d / "b.csv"), "-trace_logs", "-log_file",
                          str(d / "b.log"), "-timeout", f"{call_seconds + ramp + 90:.0f}s"],
@@ -672,6 +703,7 @@ class LoadRun:
                 result["rss_kb"] = proc_status_kb(box_pid, "VmRSS")
                 result["rss_idle_kb"] = rss_idle
                 result["load_avg"] = load_average()
+                result["drops"] = self.drops(drops0, udp_drops(self.host))
             elif kind == "result":
                 result["media"] = ev
         self.procs.stop(probe)
@@ -682,6 +714,7 @@ class LoadRun:
         result["uac"] = self.sipp_verdict(d, "uac", rc_uac, n)
         result["uas"] = self.sipp_verdict(d, "uas", rc_uas, n)
         result["left_active"] = self.wait_box_idle()
+        result["sip_drops"] = self.drops(drops0, udp_drops(self.host))["box_sip"]
         time.sleep(1.5)  # CDRs are written behind
         recs = self.recordings()
         new_recs = recs[rec_before:] if rec_before <= len(recs) else recs
@@ -707,6 +740,12 @@ class LoadRun:
                        f"{r['uac']['failed']} failed")
         if not r["uas"]["clean"]:
             why.append(f"callee: {r['uas']['successful']}/{n} calls ok")
+        drops = r.get("drops", {})
+        if drops.get("box_rtp"):
+            why.append(f"the box's RTP sockets dropped {drops['box_rtp']} datagrams")
+        if drops.get("probe"):
+            why.append(f"rtp_probe's sockets dropped {drops['probe']} datagrams "
+                       "(the probe, not the box, was too slow)")
         if media.get("streams_mapped", 0) < 2 * n:
             why.append(f"media up on {media.get('streams_mapped', 0)}/{2 * n} streams")
         if media.get("lost", 1) != 0:
@@ -778,6 +817,7 @@ class LoadRun:
                         [*self.uac_args(calls, rate, 1000, sink), "-trace_rtt",
                          "-rtt_freq", "1", "-timeout", limit], remote=True)
         box_pid = self.box_pid()
+        drops0 = udp_drops(self.host)
         pids = {"switchd": box_pid, "sipp_uac": uac.pid, "sipp_uas": uas.pid}
         a = sample_cpu(pids)
         # CPU over the placing (the last calls end a second later), sipp still running
@@ -794,6 +834,7 @@ class LoadRun:
                                "cpu": cpu_percent(a, b),
                                "setup_ms": percentiles_ms(read_rtt_ms(d))}
         out["left_active"] = self.wait_box_idle()
+        out["drops"] = self.drops(drops0, udp_drops(self.host))
         time.sleep(1.5)
         recs = self.recordings()
         out["recordings"] = len(recs) - rec_before
@@ -809,6 +850,7 @@ class LoadRun:
             why.append(f"{out['recordings']} recordings for {calls} calls")
         if out["left_active"]:
             why.append(f"{out['left_active']} calls still active afterwards")
+
         out["pass"] = not why
         out["why"] = why
         for path in recs:
@@ -965,7 +1007,8 @@ def summarize_setup(s: dict[str, Any]) -> str:
 
 def summarize_rate(s: dict[str, Any]) -> str:
     text = (f"{s['uac']['successful']}/{s['calls']} ok, {s['uac']['failed']} failed, "
-            f"{s['uac']['retransmissions']} retransmissions, setup p99 "
+            f"{s['uac']['retransmissions']} retransmissions, "
+            f"{s.get('drops', {}).get('box_sip')} SIP drops, setup p99 "
             f"{s.get('setup_ms', {}).get('p99')} ms, switchd CPU {s['cpu'].get('switchd')}%")
     if s.get("why"):
         text += " | " + "; ".join(s["why"])
@@ -1033,12 +1076,14 @@ def summary(r: Results) -> str:
                    f"{s['uac']['failed']} failed")
         out.append(table(rows))
     if r.rates:
-        rows = [["cps", "result", "calls ok/placed", "failed", "retrans", "setup p50 ms",
+        rows = [["cps", "result", "calls ok/placed", "failed", "retrans", "SIP drops",
+                 "setup p50 ms",
                  "setup p99 ms", "setup max ms", "switchd CPU %"]]
         for s in r.rates:
             rows.append([str(s["rate"]), "pass" if s["pass"] else "FAIL",
                          f"{s['uac']['successful']}/{s['calls']}", str(s["uac"]["failed"]),
                          str(s["uac"]["retransmissions"]),
+                         _fmt(s.get("drops", {}).get("box_sip")),
                          _fmt(s["setup_ms"].get("p50")), _fmt(s["setup_ms"].get("p99")),
                          _fmt(s["setup_ms"].get("max")), _fmt(s["cpu"].get("switchd"), 1)])
         out.append("")

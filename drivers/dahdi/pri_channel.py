@@ -53,6 +53,7 @@ class PriChannel(Channel):
         self.peer_name = f"{trunk.name}/{self.timeslot}"
         self.caller_ton = 0  # Q.931 type of number of the caller (2 national, 1 international)
         call.tag = self
+        leg.on_dtmf = self._dtmf
 
     @property
     def media(self) -> MediaLeg | None:
@@ -123,6 +124,10 @@ class PriChannel(Channel):
         self._release()
         if self.listener:
             self.listener.channel_hungup(self, to_cause(cause))
+
+    def _dtmf(self, digit: str) -> None:
+        if self.listener is not None and not self.ended:
+            self.listener.channel_dtmf(self, digit)
 
     def _release(self) -> None:
         self.leg.close()

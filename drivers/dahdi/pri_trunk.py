@@ -147,7 +147,7 @@ class PriTrunk:
             self.span.hangup(ev.call, int(Cause.REQUESTED_CHAN_UNAVAIL))
             return
         self.counters["inbound"] += 1
-        leg = FrameLeg(self.bchannels[ts], self.codec, owns_fd=False, name=f"{self.name}/{ts}")
+        leg = self._leg(ts)
         ch = PriChannel(self, ev.call, Direction.INBOUND, Party(ev.calling, ev.calling_name),
                         ev.called, leg)
         ch.caller_ton = ev.calling_ton
@@ -202,6 +202,11 @@ class PriTrunk:
         self.flush()
         self._offer(ch)
 
+    def _leg(self, ts: int) -> FrameLeg:
+        # in-band DTMF detection: a PSTN caller's key presses arrive as tones
+        return FrameLeg(self.bchannels[ts], self.codec, owns_fd=False,
+                        name=f"{self.name}/{ts}", dtmf=True)
+
     # -- outbound -----------------------------------------------------------------------
     def free_timeslots(self) -> list[int]:
         busy = self.span.busy_channels() | set(self.channels)
@@ -225,7 +230,7 @@ class PriTrunk:
             log.error("%s: SETUP to %s failed: %s", self.name, target, e)
             return []
         self.counters["outbound"] += 1
-        leg = FrameLeg(self.bchannels[ts], self.codec, owns_fd=False, name=f"{self.name}/{ts}")
+        leg = self._leg(ts)
         ch = PriChannel(self, call, Direction.OUTBOUND, caller, target, leg)
         ch.listener = listener
         self.channels[ts] = ch

@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable
 
 from firmware.media.codecs import SAMPLES_PER_FRAME, Codec
+from firmware.media.dtmf_detect import InbandDtmf
 from firmware.media.leg import MediaLeg
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,17 @@ class FrameLeg(MediaLeg):
     codec: Codec  # a TDM line always has its law
 
     def __init__(self, fd: int, codec: Codec = Codec.PCMA, *, owns_fd: bool = True,
-                 name: str = "") -> None:
+                 name: str = "", dtmf: bool = False) -> None:
+        """`dtmf`: listen for in-band key presses (reported through `on_dtmf`)."""
         self.fd = fd
         self.codec = codec
         self.on_dtmf = None
+        self._dtmf: InbandDtmf | None = None
+        if dtmf:
+            try:
+                self._dtmf = InbandDtmf(codec)
+            except OSError as e:
+                log.warning("%s: no in-band DTMF detection: %s", name or f"fd{fd}", e)
         self.name = name or f"fd{fd}"
         # Set by a bridge: called with each frame read from the line.
         self.on_frame: Callable[[bytes], None] | None = None
@@ -82,6 +90,9 @@ class FrameLeg(MediaLeg):
             return
         self._closed = True
         self.on_frame = None
+        if self._dtmf is not None:
+            self._dtmf.close()
+            self._dtmf = None
         if self._loop is not None:
             with contextlib.suppress(Exception):
                 self._loop.remove_reader(self.fd)
@@ -112,6 +123,16 @@ class FrameLeg(MediaLeg):
                 self.detach()
                 return
             self.frames_in += 1
+            if self._dtmf is not None:
+                for digit in self._dtmf.feed(frame):
+                    # from the loop, not mid-read: the switch may tear this leg down
+                    assert self._loop is not None
+                    self._loop.call_soon(self._deliver_dtmf, digit)
             sink = self.on_frame
             if sink is not None:
                 sink(frame)
+
+    def _deliver_dtmf(self, digit: str) -> None:
+        callback = self.on_dtmf
+        if callback is not None and not self._closed:
+            callback(digit)

@@ -15,12 +15,13 @@ from drivers.dahdi import libpri as lp
 from drivers.dahdi.pri_channel import PriChannel
 from drivers.dahdi.pri_span import PriSpan
 from drivers.dahdi.pri_trunk import PriTrunk
-from drivers.sim.audio import rms_dbfs, tone
+from drivers.sim.audio import dtmf, rms_dbfs, tone
 from drivers.sim.pstn import PstnSimulator
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, ChannelState, Party
 
 Scenario = Callable[[PstnSimulator, PriTrunk], Awaitable[None]]
+CALLER = "13800138000"
 
 
 def run(scenario: Scenario, *, overlap: bool = False, timers: dict[int, int] | None = None,
@@ -286,3 +287,21 @@ def test_calls_are_cleared_when_the_dchannel_stays_down_past_t309() -> None:
         assert listener.causes == [Cause.DESTINATION_OUT_OF_ORDER]  # libpri's T309 cause
 
     run(scenario, timers={**SHORT_LINK_TIMERS, lp.PRI_TIMER_T309: 500})
+
+
+def test_in_band_dtmf_from_the_pstn_caller_reaches_the_switch() -> None:
+    async def scenario(sim: PstnSimulator, trunk: PriTrunk) -> None:
+        offered: list[Channel] = []
+        trunk.on_incoming = offered.append
+        listener = Listener()
+        task = asyncio.ensure_future(sim.call(
+            "9002", CALLER, audio=tone(425, 0.3, 0.05) + dtmf("1590#"), seconds=2))
+        await until(lambda: bool(offered))
+        offered[0].listener = listener
+        offered[0].answer()
+        await until(lambda: len([s for s in listener.seen if s.startswith("dtmf")]) == 5)
+        assert [s for s in listener.seen if s.startswith("dtmf")] == [
+            "dtmf 1", "dtmf 5", "dtmf 9", "dtmf 0", "dtmf #"]
+        await task
+
+    run(scenario)

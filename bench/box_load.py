@@ -142,6 +142,18 @@ class Processes:
             self.stop(proc, grace=3.0)
 
 
+def set_autogroup_nice(pid: int, nice: int) -> None:
+    """With autogroups (Debian's default) a nice value only ranks threads within their
+    session: our processes each have a session of their own, so the session gets the
+    same niceness, or everything else on the machine gets an equal share with it."""
+    if not nice:
+        return
+    try:
+        Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+    except OSError as e:
+        log(f"cannot set the autogroup niceness of pid {pid}: {e}")
+
+
 def wait_exit(proc: Proc, timeout: float) -> int | None:
     try:
         return proc.popen.wait(timeout)
@@ -206,6 +218,9 @@ def cpu_percent(a: CpuSample, b: CpuSample) -> dict[str, float]:
     busy = b.system[0] - a.system[0]
     total = max(b.system[2] - a.system[2], 1)
     out["machine"] = round(100.0 * busy / total, 1)
+    # what the rest of the machine (not the processes sampled) used, in % of one core
+    ours = sum(out[name] for name in b.procs if name in out)
+    out["others"] = round(max(0.0, 100.0 * busy / CLK_TCK / wall - ours), 1)
     out["steal"] = round(100.0 * (b.system[1] - a.system[1]) / total, 1)
     return out
 
@@ -360,6 +375,7 @@ class Options:
     rate_seconds: float
     rtp_ports: str
     box_nice: int
+    probe_nice: int
     workdir: Path
     keep: bool
     skip_concurrent: bool
@@ -420,14 +436,7 @@ class LoadRun:
         self.box = self.procs.start("switchd", argv, cwd=ROOT, stdout=out, stderr=out,
                                     stop_signal=signal.SIGINT)
         out.close()
-        if self.o.box_nice:
-            # With autogroups (Debian's default) a nice value only ranks threads within
-            # their session: give the box's session the same niceness, or the sessions of
-            # sipp, rtp_probe and anything else on the machine get equal shares with it.
-            try:
-                Path(f"/proc/{self.box.pid}/autogroup").write_text(str(self.o.box_nice))
-            except OSError as e:
-                log(f"cannot set the autogroup niceness of switchd: {e}")
+        set_autogroup_nice(self.box.pid, self.o.box_nice)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if not self.box.alive():
@@ -608,10 +617,13 @@ class LoadRun:
                 "--call-seconds", f"{call_seconds:g}"]
         if self.o.dump_media:
             argv += ["--dump", str(d / f"media_{mode}.npz")]
+        if self.o.probe_nice:
+            argv = ["nice", "-n", str(self.o.probe_nice), *argv]
         err = (d / f"probe_{mode}.err").open("wb")
         proc = self.procs.start(f"probe-{mode}", argv, cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=err)
         err.close()
+        set_autogroup_nice(proc.pid, self.o.probe_nice)
         return proc
 
     @staticmethod
@@ -873,6 +885,7 @@ class LoadRun:
             "sipp": sipp_version(),
             "host": o.host,
             "box_nice": o.box_nice,
+            "probe_nice": o.probe_nice,
             "rtp_ports": o.rtp_ports,
         }
         log(f"load average at start: {r.meta['load_avg_start']}")
@@ -993,7 +1006,7 @@ def summarize_concurrent(s: dict[str, Any]) -> str:
     cpu = s.get("cpu", {})
     text = (f"loss {m.get('lost')}, latency p50 {m.get('lat_p50_ms')} ms, "
             f"p99-min {m.get('jitter_p99_ms')} ms, switchd CPU {cpu.get('switchd')}%, "
-            f"probe {cpu.get('probe')}%, machine {cpu.get('machine')}%")
+            f"probe {cpu.get('probe')}%, others {cpu.get('others')}%")
     if s.get("why"):
         text += " | " + "; ".join(s["why"])
     return text
@@ -1036,7 +1049,7 @@ def summary(r: Results) -> str:
     if r.concurrent:
         rows = [["calls", "result", "loss", "lat p50 ms (base)", "p99-min ms (base)",
                  "added p50 ms", "switchd CPU %", "CPU %/call", "RSS MB", "RSS KB/call",
-                 "probe CPU %", "machine %"]]
+                 "probe CPU %", "others CPU %", "steal %"]]
         for s in r.concurrent:
             m, b, cpu = s.get("media", {}), s.get("baseline", {}), s.get("cpu", {})
             n = s["calls"]
@@ -1052,7 +1065,8 @@ def summary(r: Results) -> str:
                 _fmt(added, 3), _fmt(sw, 1),
                 _fmt(sw / n if sw is not None else None, 3),
                 _fmt(rss / 1024 if rss else None, 1), _fmt(per_call_rss, 1),
-                _fmt(cpu.get("probe"), 1), _fmt(cpu.get("machine"), 1),
+                _fmt(cpu.get("probe"), 1), _fmt(cpu.get("others"), 1),
+                _fmt(cpu.get("steal"), 1),
             ])
         out.append("Concurrent recorded calls (2 RTP streams per call, 20 ms PCMA)")
         out.append(table(rows))
@@ -1135,6 +1149,9 @@ def parse_args(argv: list[str] | None) -> Options:
     p.add_argument("--rtp-ports", default="22000-27999")
     p.add_argument("--box-nice", type=int, default=-10,
                    help="niceness of switchd (the systemd unit's Nice=-10; 0 to leave it)")
+    p.add_argument("--probe-nice", type=int, default=-10,
+                   help="niceness of rtp_probe: it plays phones that would have CPUs of their "
+                        "own, so it must not fall behind either (0 to leave it)")
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--skip-concurrent", action="store_true")
@@ -1160,6 +1177,7 @@ def parse_args(argv: list[str] | None) -> Options:
         rate_seconds=a.rate_seconds if a.rate_seconds is not None else (5.0 if quick else 10.0),
         rtp_ports=a.rtp_ports,
         box_nice=a.box_nice,
+        probe_nice=a.probe_nice,
         workdir=workdir,
         keep=a.keep or a.workdir is not None or a.dump_media,
         skip_concurrent=a.skip_concurrent,

@@ -10,7 +10,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from drivers.sip.addr import Address
-from drivers.sip.message import Headers, Request, Response, make_response
+from drivers.sip.message import Headers, Request, Response, make_response, sibling_request
 from drivers.sip.sdp import AudioOffer, SdpError, build_sdp, parse_sdp, reverse_direction
 from drivers.sip.transaction import (
     ClientTransaction,
@@ -18,15 +18,14 @@ from drivers.sip.transaction import (
     State,
     new_branch,
 )
-from drivers.sip.uri import parse_name_addr
+from drivers.sip.uri import parse_name_addr, tag_of
 from firmware.media.codecs import Codec
 from firmware.switch.causes import Cause, cause_from_sip, sip_from_cause
 from firmware.switch.channel import Channel, ChannelState, Direction, Party
 
 if TYPE_CHECKING:
-    from firmware.media.engine import RtpLeg
-
     from drivers.sip.endpoint import SipEndpoint
+    from firmware.media.engine import RtpLeg
     from firmware.media.leg import MediaLeg
 
 log = logging.getLogger(__name__)
@@ -206,17 +205,7 @@ class SipChannel(Channel):
         if ctxn.state is not State.PROCEEDING:
             self._cancel_pending = True  # RFC 3261 9.1: wait for a provisional response
             return
-        req = ctxn.request
-        h = Headers()
-        h.add("via", req.headers.get_all("via")[0])
-        for r in req.headers.get_raw("route"):
-            h.add("route", r)
-        h.add("max-forwards", "70")
-        h.add("from", req.headers.get("from") or "")
-        h.add("to", req.headers.get("to") or "")
-        h.add("call-id", self.call_id)
-        h.add("cseq", f"{req.cseq[0]} CANCEL")
-        self.ep.send_request(Request("CANCEL", req.uri, h), self.dest, None)
+        self.ep.send_request(sibling_request(ctxn.request, "CANCEL"), self.dest, None)
 
     def hold(self, held: bool) -> None:
         if self.held_by_peer == held:
@@ -258,7 +247,7 @@ class SipChannel(Channel):
         status = resp.status
         if status == 100:
             return
-        to_tag = _tag(resp.headers.get("to"))
+        to_tag = tag_of(resp.headers.get("to"))
         if status < 200:
             if self._cancel_pending and self.ended:
                 self._cancel_pending = False
@@ -418,15 +407,6 @@ class SipChannel(Channel):
             return
         self._respond_invite(487)
         self._ended_by_remote(Cause.ORIGINATOR_CANCEL)
-
-
-def _tag(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return parse_name_addr(value).tag
-    except ValueError:
-        return None
 
 
 def _direction_of(sdp: bytes) -> str:

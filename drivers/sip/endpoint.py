@@ -43,7 +43,7 @@ from drivers.sip.transaction import (
     TuEvent,
 )
 from drivers.sip.transport import SipTransport
-from drivers.sip.uri import parse_name_addr, parse_uri, parse_via
+from drivers.sip.uri import parse_name_addr, parse_uri, parse_via, tag_of
 from firmware.media.codecs import Codec
 from firmware.switch.causes import Cause
 from firmware.switch.channel import ChannelListener, Direction, Party
@@ -267,7 +267,7 @@ class SipEndpoint:
                 ch.on_ack_timeout()
 
     def _request(self, req: Request, source: Address, txn: ServerTransaction | None) -> None:
-        to_tag = _tag(req.headers.get("to"))
+        to_tag = tag_of(req.headers.get("to"))
         if txn is None:  # ACK for a 2xx
             ch = self.dialogs.get((req.call_id, to_tag or ""))
             if ch is not None:
@@ -515,15 +515,6 @@ def _congestion() -> Cause:
 
 def _reason(status: int) -> str:
     return REASONS.get(status, "Bad Request")
-
-
-def _tag(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return parse_name_addr(value).tag
-    except ValueError:
-        return None
 
 
 def _strip_tag(value: str) -> str:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from drivers.sip.lexer import split_unquoted
 from drivers.sip.uri import parse_name_addr
 
 COMPACT_FORMS = {
@@ -79,35 +80,7 @@ def pretty(name: str) -> str:
 
 def split_list(value: str) -> list[str]:
     """Split a list header value at commas outside quotes and angle brackets."""
-    out: list[str] = []
-    depth = 0
-    quoted = False
-    escaped = False
-    start = 0
-    for i, ch in enumerate(value):
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-            continue
-        if ch == '"':
-            quoted = True
-        elif ch == "<":
-            depth += 1
-        elif ch == ">":
-            depth = max(0, depth - 1)
-        elif ch == "," and depth == 0:
-            part = value[start:i].strip()
-            if part:
-                out.append(part)
-            start = i + 1
-    part = value[start:].strip()
-    if part:
-        out.append(part)
-    return out
+    return [p.strip() for p in split_unquoted(value, ",", angle_brackets=True) if p.strip()]
 
 
 class Headers:
@@ -193,8 +166,22 @@ def _serialize_headers(headers: Headers, body: bytes) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
 
 
+class _Identity:
+    """What requests and responses share: the transaction/dialog identity headers."""
+
+    headers: Headers
+
+    @property
+    def call_id(self) -> str:
+        return self.headers.get("call-id") or ""
+
+    @property
+    def cseq(self) -> tuple[int, str]:
+        return parse_cseq(self.headers.get("cseq") or "")
+
+
 @dataclass
-class Request:
+class Request(_Identity):
     method: str
     uri: str
     headers: Headers = field(default_factory=Headers)
@@ -205,17 +192,9 @@ class Request:
         start = f"{self.method} {self.uri} {self.version}\r\n".encode()
         return start + _serialize_headers(self.headers, self.body)
 
-    @property
-    def call_id(self) -> str:
-        return self.headers.get("call-id") or ""
-
-    @property
-    def cseq(self) -> tuple[int, str]:
-        return parse_cseq(self.headers.get("cseq") or "")
-
 
 @dataclass
-class Response:
+class Response(_Identity):
     status: int
     reason: str
     headers: Headers = field(default_factory=Headers)
@@ -225,14 +204,6 @@ class Response:
     def serialize(self) -> bytes:
         start = f"{self.version} {self.status} {self.reason}\r\n".encode()
         return start + _serialize_headers(self.headers, self.body)
-
-    @property
-    def call_id(self) -> str:
-        return self.headers.get("call-id") or ""
-
-    @property
-    def cseq(self) -> tuple[int, str]:
-        return parse_cseq(self.headers.get("cseq") or "")
 
 
 Message = Request | Response
@@ -296,6 +267,21 @@ REASONS = {
     600: "Busy Everywhere",
     603: "Decline",
 }
+
+
+def sibling_request(req: Request, method: str, to: str | None = None) -> Request:
+    """The ACK or CANCEL that belongs to `req` (RFC 3261 9.1, 17.1.1.3): same
+    Request-URI, top Via, Route set, From, Call-ID and CSeq number; To as given."""
+    h = Headers()
+    h.add("via", req.headers.get_all("via")[0])
+    for r in req.headers.get_raw("route"):
+        h.add("route", r)
+    h.add("max-forwards", "70")
+    h.add("from", req.headers.get("from") or "")
+    h.add("to", to if to is not None else req.headers.get("to") or "")
+    h.add("call-id", req.call_id)
+    h.add("cseq", f"{req.cseq[0]} {method}")
+    return Request(method, req.uri, h)
 
 
 def make_response(

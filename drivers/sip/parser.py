@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from drivers.sip.lexer import has_bare_nul, split_unquoted
 from drivers.sip.message import (
     SINGLE_HEADERS,
     Headers,
@@ -81,26 +82,6 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _nul_outside_quotes(line: str) -> bool:
-    """A NUL is only legal as a quoted-pair inside a quoted string (RFC 4475 3.1.1.2)."""
-    quoted = escaped = False
-    for ch in line:
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-            elif ch == "\x00":
-                return True
-        elif ch == '"':
-            quoted = True
-        elif ch == "\x00":
-            return True
-    return False
-
-
 def _read_headers(lines: list[str]) -> tuple[Headers, str | None]:
     """The headers of the lines after the start line, unfolded (RFC 3261 7.3.1).
 
@@ -126,7 +107,7 @@ def _read_headers(lines: list[str]) -> tuple[Headers, str | None]:
         if not sep or not _HEADER_NAME.match(name):
             error = error or f"malformed header line {line[:60]!r}"
             continue
-        if _nul_outside_quotes(value):
+        if has_bare_nul(value):
             error = error or f"NUL byte in {name[:30]} header"
             continue
         h._items.append((name, value.strip(" \t")))
@@ -305,23 +286,7 @@ def _check_common(headers: Headers) -> None:
 def _split_via(raw: str) -> list[str]:
     """The via-parms of one Via header value. Unlike generic lists, where an empty element
     is skipped, an empty via-parm is an error (RFC 4475 3.1.2.1)."""
-    parts: list[str] = []
-    start = 0
-    quoted = escaped = False
-    for i, ch in enumerate(raw):
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch == ",":
-            parts.append(raw[start:i].strip())
-            start = i + 1
-    parts.append(raw[start:].strip())
+    parts = [p.strip() for p in split_unquoted(raw, ",")]
     if not all(parts):
         raise SipParseError(f"bad Via header: empty element in {raw[:60]!r}")
     return parts

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from drivers.sip.addr import Address
-from drivers.sip.message import Headers, Message, Request, Response, make_response
+from drivers.sip.message import Headers, Message, Request, Response, make_response, sibling_request
 from drivers.sip.uri import parse_via
 
 T1 = 0.5
@@ -321,17 +321,7 @@ class TransactionLayer:
 
     def _ack_for(self, txn: ClientTransaction, resp: Response) -> Request:
         """RFC 3261 17.1.1.3: the ACK for a non-2xx final response."""
-        req = txn.request
-        h = Headers()
-        h.add("via", req.headers.get_all("via")[0])
-        for v in req.headers.get_raw("route"):
-            h.add("route", v)
-        h.add("max-forwards", "70")
-        h.add("from", req.headers.get("from") or "")
-        h.add("to", resp.headers.get("to") or "")
-        h.add("call-id", req.call_id)
-        h.add("cseq", f"{req.cseq[0]} ACK")
-        return Request("ACK", req.uri, h)
+        return sibling_request(txn.request, "ACK", to=resp.headers.get("to") or "")
 
     def _client_timer(self, txn: ClientTransaction, name: str, now: float) -> list[TuEvent]:
         if name in ("A", "E"):

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from drivers.sip.lexer import split_unquoted
+
 _TOKEN = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)$")
 # A word of an unquoted display name: a token, or (liberally, as phones do send them)
@@ -30,26 +32,7 @@ def is_digits(s: str, max_len: int = MAX_DIGITS) -> bool:
 
 def _split_semicolons(text: str) -> list[str]:
     """Split at `;` outside double quotes (a quoted parameter value may contain `;`)."""
-    parts: list[str] = []
-    buf: list[str] = []
-    quoted = escaped = False
-    for ch in text:
-        if quoted:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                quoted = False
-        elif ch == '"':
-            quoted = True
-        elif ch == ";":
-            parts.append("".join(buf))
-            buf = []
-            continue
-        buf.append(ch)
-    parts.append("".join(buf))
-    return parts
+    return split_unquoted(text, ";")
 
 
 def _parse_params(text: str, strict: bool = False) -> dict[str, str | None]:
@@ -298,3 +281,13 @@ def parse_via(text: str) -> Via:
     host, port = parse_host_port(re.sub(r"\s+", "", m.group(2)))
     params = _parse_params(m.group(3)[1:], strict=True) if m.group(3) else {}
     return Via(m.group(1).upper(), host, port, params)
+
+
+def tag_of(value: str | None) -> str | None:
+    """The tag parameter of a From/To value; None when absent or unparsable."""
+    if not value:
+        return None
+    try:
+        return parse_name_addr(value).tag
+    except ValueError:
+        return None

@@ -6,6 +6,7 @@ the message as is, so every error names the queue or agent and the field).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -206,7 +207,7 @@ def _validate_steps(q: QueueConfig, where: str) -> None:
     steps = q.skill_steps
     if not steps or steps[0].after != 0:
         raise ConfigError(f"{where}: skill_steps must start with a step at 0 s")
-    for prev, step in zip(steps, steps[1:], strict=False):
+    for prev, step in itertools.pairwise(steps):
         if step.after <= prev.after:
             raise ConfigError(f"{where}: skill_steps must have increasing 'after'")
     for step in steps:

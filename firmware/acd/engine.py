@@ -1,0 +1,700 @@
+"""The ACD engine, sans I/O.
+
+`AcdEngine` takes commands and events with the time they happened and returns the
+actions the switch must carry out, in order; `next_timer()` says when to call
+`handle_timer()` next. It reads no clock, opens no socket and never awaits, so a test
+drives it with made-up times and the switch drives it from its event loop.
+
+Dispatch follows "greatest need": whenever something changes, waiting callers are served
+in (priority desc, arrival) order across all queues, each taking the best free agent of
+its own queue by that queue's strategy. A multi-queue agent therefore goes to the most
+urgent, longest-waiting caller among their queues.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from firmware.acd import strategies
+from firmware.acd.actions import (
+    Action,
+    Announce,
+    CallEnded,
+    CallServed,
+    CancelOffer,
+    Connect,
+    DeviceInUse,
+    EndedBy,
+    Exit,
+    ExitReason,
+    InputEvent,
+    KeyPressed,
+    Offer,
+    OfferAnswered,
+    OfferFailed,
+    OutboundCallMade,
+    PlaceCallback,
+    PlayPrompt,
+    QueueLog,
+    StartMoh,
+)
+from firmware.acd.agent import (
+    Agent,
+    AgentEvent,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentNotReady,
+    AgentReady,
+    AgentState,
+)
+from firmware.acd.config import AcdConfig, Member, Strategy, Target, TargetKind
+from firmware.acd.errors import AcdError, TransitionError
+from firmware.acd.ewt import estimated_wait
+from firmware.acd.queue import Queue, QueueEntry
+from firmware.acd.queuelog import (
+    NONE,
+    Abandon,
+    AddMember,
+    AgentLogin,
+    AgentLogoff,
+    CompleteAgent,
+    CompleteCaller,
+    EnterQueue,
+    ExitEmpty,
+    ExitWithKey,
+    ExitWithTimeout,
+    Pause,
+    QueueLogRecord,
+    RemoveMember,
+    RingCanceled,
+    RingNoAnswer,
+    Transfer,
+    Unpause,
+    WrapUpEnd,
+)
+from firmware.acd.queuelog import Connect as ConnectRecord
+from firmware.acd.routing import RoutingMemory
+
+
+class LeaveReason(StrEnum):
+    ABANDON = "abandon"  # the caller hung up while waiting or while agents rang
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    """A read-only view of an agent session (wallboard, tests, CTI queries)."""
+
+    agent: str
+    state: AgentState
+    device: str | None
+    reason: str | None
+    call_id: str | None
+    wrap_until: float | None
+    missed: int
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """An agent's state before a transition: what the queue log needs to describe it."""
+
+    state: AgentState
+    reason: str | None
+    call_id: str | None
+    queue: str | None
+    wrap_started: float | None
+    logged_in_at: float | None
+
+    @classmethod
+    def of(cls, a: Agent) -> _Snapshot:
+        return cls(a.state, a.reason, a.call_id, a.queue, a.wrap_started, a.logged_in_at)
+
+
+@dataclass
+class _Connected:
+    entry: QueueEntry
+    agent: str
+    at: float
+
+
+class AcdEngine:
+    def __init__(self, config: AcdConfig, *, rng: random.Random | None = None) -> None:
+        self.config = config
+        self._rng = rng if rng is not None else random.Random(config.seed)
+        self._queues = {q.name: Queue(q) for q in config.queues}
+        self._agents = {a.id: Agent(a) for a in config.agents}
+        self._devices: dict[str, str] = {}  # device -> agent logged in there
+        self._busy_devices: set[str] = set()
+        self._entries: dict[str, QueueEntry] = {}  # waiting callers and callback requests
+        self._connected: dict[str, _Connected] = {}
+        self._talk: dict[str, float] = {}  # agent -> talk time of the call being wrapped up
+        self._memory = RoutingMemory(config.served_memory_days, config.outbound_memory_days)
+        self._seq = itertools.count(1)
+        self._now = -math.inf
+
+    # === callers =========================================================================
+
+    def join(
+        self,
+        call_id: str,
+        queue: str,
+        caller_number: str,
+        priority: int = 0,
+        skills: Mapping[str, int] | None = None,
+        *,
+        now: float,
+    ) -> list[Action]:
+        now = self._clock(now)
+        q = self._queue(queue)
+        if call_id in self._entries or call_id in self._connected:
+            raise AcdError(f"call {call_id} is already in the ACD")
+        entry = QueueEntry(
+            call_id, queue, caller_number, priority, dict(skills or {}), now, next(self._seq)
+        )
+        entry.orig_position = q.insert(entry)
+        self._entries[call_id] = entry
+        out: list[Action] = [
+            self._log(EnterQueue(now, call_id, queue, NONE, caller_number, entry.orig_position))
+        ]
+        cfg = q.config
+        entry.preferred = self._memory.preferred(
+            caller_number, now, served=cfg.smart_routing, outbound=cfg.outbound_trace
+        )
+        if cfg.empty_target is not None and not self._anyone_logged_in(q):
+            return out + self._exit(entry, cfg.empty_target, ExitReason.EMPTY, now)
+        if cfg.announce_frequency > 0:
+            entry.next_announce = now + cfg.announce_frequency
+        if cfg.periodic_prompt is not None:
+            entry.next_periodic = now + cfg.periodic_frequency
+        out.append(StartMoh(call_id, cfg.moh_class))
+        out += self._dispatch(now)
+        if cfg.announce_frequency > 0 and cfg.announce_on_join and not entry.offers:
+            out.append(self._announcement(entry, q))
+        return out
+
+    def leave(
+        self, call_id: str, reason: LeaveReason = LeaveReason.ABANDON, *, now: float
+    ) -> list[Action]:
+        """The caller hung up before reaching an agent (also: a callback request withdrawn)."""
+        now = self._clock(now)
+        entry = self._entries.get(call_id)
+        if entry is None:
+            raise AcdError(f"call {call_id} is not waiting in any queue")
+        q = self._queues[entry.queue]
+        position = q.position(entry)
+        out = self._withdraw_offers(entry, now)
+        self._drop(entry)
+        wait = now - entry.joined_at
+        out.append(self._log(Abandon(now, call_id, q.name, NONE, position,
+                                     entry.orig_position, wait)))
+        return out + self._dispatch(now)
+
+    # === agents ==========================================================================
+
+    def agent_login(self, agent: str, device: str, *, now: float) -> list[Action]:
+        now = self._clock(now)
+        a = self._agent(agent)
+        owner = self._devices.get(device)
+        if owner is not None and owner != agent:
+            raise TransitionError(f"device {device} is in use by agent {owner}")
+        snap = _Snapshot.of(a)
+        old_device = a.device
+        out = self._after(a, snap, a.login(device, now, ready=self.config.ready_on_login), now)
+        if old_device is not None and old_device != device:
+            del self._devices[old_device]
+        self._devices[device] = agent
+        return out + self._dispatch(now)
+
+    def agent_logout(self, agent: str, *, now: float) -> list[Action]:
+        now = self._clock(now)
+        a = self._agent(agent)
+        snap = _Snapshot.of(a)
+        device = a.device
+        events = a.logout(now)
+        out = self._release_offer(agent, snap, device or "", now)
+        out += self._after(a, snap, events, now)
+        if device is not None:
+            self._devices.pop(device, None)
+        return out + self._exit_empty_queues(now) + self._dispatch(now)
+
+    def agent_ready(self, agent: str, *, now: float) -> list[Action]:
+        now = self._clock(now)
+        a = self._agent(agent)
+        snap = _Snapshot.of(a)
+        out = self._after(a, snap, a.ready(now), now)
+        return out + self._dispatch(now)
+
+    def agent_not_ready(self, agent: str, reason: str, *, now: float) -> list[Action]:
+        now = self._clock(now)
+        a = self._agent(agent)
+        if reason not in self.config.reasons():
+            known = ", ".join(sorted(self.config.reasons()))
+            raise AcdError(f"agent {agent}: unknown not-ready reason {reason!r} (known: {known})")
+        snap = _Snapshot.of(a)
+        events = a.not_ready(reason, now)
+        out = self._release_offer(agent, snap, a.device or "", now)
+        out += self._after(a, snap, events, now)
+        return out + self._dispatch(now)
+
+    def add_member(
+        self, queue: str, agent: str, penalty: int = 0, weight: float = 1.0, *, now: float
+    ) -> list[Action]:
+        now = self._clock(now)
+        q = self._queue(queue)
+        self._agent(agent)
+        if agent in q.members:
+            raise AcdError(f"agent {agent} is already a member of queue {queue}")
+        if penalty < 0 or weight <= 0:
+            raise AcdError(f"queue {queue}: penalty must be >= 0 and weight > 0")
+        q.add_member(Member(agent, penalty, weight))
+        out: list[Action] = [self._log(AddMember(now, NONE, queue, agent))]
+        return out + self._dispatch(now)
+
+    def remove_member(self, queue: str, agent: str, *, now: float) -> list[Action]:
+        now = self._clock(now)
+        q = self._queue(queue)
+        if agent not in q.members:
+            raise AcdError(f"agent {agent} is not a member of queue {queue}")
+        a = self._agents[agent]
+        out: list[Action] = []
+        if a.state is AgentState.RINGING and a.queue == queue:
+            entry = self._entries[a.call_id or ""]
+            out += self._cancel_offer(entry, agent, now)
+        q.remove_member(agent)
+        out.append(self._log(RemoveMember(now, NONE, queue, agent)))
+        return out + self._exit_empty_queues(now) + self._dispatch(now)
+
+    # === events from the switch ==========================================================
+
+    def handle(self, event: InputEvent) -> list[Action]:
+        match event:
+            case OfferAnswered():
+                return self._answered(event)
+            case OfferFailed():
+                return self._failed(event)
+            case CallEnded():
+                return self._ended(event)
+            case KeyPressed():
+                return self._key(event)
+            case CallServed():
+                # History may be replayed from storage: its time is not "now".
+                self._memory.served(event.number, event.agent, event.now)
+                return []
+            case OutboundCallMade():
+                self._memory.called_out(event.number, event.agent, event.now)
+                return []
+            case DeviceInUse():
+                return self._device(event)
+
+    def _answered(self, ev: OfferAnswered) -> list[Action]:
+        now = self._clock(ev.now)
+        entry = self._entries.get(ev.call_id)
+        if entry is None or ev.agent not in entry.offers:
+            # Answered after we cancelled (timeout, ring-all loser, caller gone): the
+            # switch must drop that agent leg again.
+            stale = self._agents.get(ev.agent)
+            return [CancelOffer(ev.call_id, ev.agent, (stale.device if stale else None) or "")]
+        q = self._queues[entry.queue]
+        a = self._agents[ev.agent]
+        device = a.device or ""
+        ring_started = entry.offers.pop(ev.agent)
+        self._drop(entry)
+        out: list[Action] = []
+        if not entry.callback:
+            out.append(Connect(entry.call_id, a.id, device, q.name))
+        out += self._after(a, _Snapshot.of(a), a.answer(now), now)
+        out.append(self._log(ConnectRecord(now, entry.call_id, q.name, a.id,
+                                           now - entry.joined_at, device, now - ring_started)))
+        for other in list(entry.offers):  # ring-all: the others stop ringing
+            out += self._cancel_offer(entry, other, now)
+        q.calls[a.id] += 1
+        self._connected[entry.call_id] = _Connected(entry, a.id, now)
+        self._memory.served(entry.caller_number, a.id, now)
+        return out + self._dispatch(now)
+
+    def _failed(self, ev: OfferFailed) -> list[Action]:
+        now = self._clock(ev.now)
+        entry = self._entries.get(ev.call_id)
+        if entry is None or ev.agent not in entry.offers:
+            return []  # already timed out or cancelled by us
+        out = self._fail_offer(entry, ev.agent, now, cancel=False)
+        return out + self._dispatch(now)
+
+    def _ended(self, ev: CallEnded) -> list[Action]:
+        now = self._clock(ev.now)
+        conn = self._connected.get(ev.call_id)
+        if conn is None:
+            return []  # reported twice
+        if conn.agent != ev.agent:
+            raise AcdError(f"call {ev.call_id} is with agent {conn.agent}, not {ev.agent}")
+        del self._connected[ev.call_id]
+        entry, a = conn.entry, self._agents[conn.agent]
+        q = self._queues[entry.queue]
+        hold, talk = conn.at - entry.joined_at, now - conn.at
+        head = (now, entry.call_id, q.name, a.id)
+        record: QueueLogRecord
+        match ev.by:
+            case EndedBy.CALLER:
+                record = CompleteCaller(*head, hold, talk, entry.orig_position)
+            case EndedBy.AGENT:
+                record = CompleteAgent(*head, hold, talk, entry.orig_position)
+            case EndedBy.TRANSFER:
+                record = Transfer(*head, ev.target, hold, talk, entry.orig_position)
+        out: list[Action] = [self._log(record)]
+        wrap = a.config.wrap_up if a.config.wrap_up is not None else q.config.wrap_up
+        out += self._after(a, _Snapshot.of(a), a.hang_up(now, wrap), now)
+        if a.state is AgentState.WRAP_UP:
+            self._talk[a.id] = talk  # handle time is complete when the wrap-up ends
+        else:
+            q.record_handle(talk)
+        return out + self._dispatch(now)
+
+    def _key(self, ev: KeyPressed) -> list[Action]:
+        now = self._clock(ev.now)
+        entry = self._entries.get(ev.call_id)
+        if entry is None or entry.callback:
+            return []
+        cfg = self._queues[entry.queue].config
+        if ev.digit == cfg.callback_key and entry.caller_number:
+            target = Target(TargetKind.CALLBACK)
+        elif ev.digit in cfg.exit_keys:
+            target = cfg.exit_keys[ev.digit]
+        else:
+            return []  # not a key this queue listens to (no number: no callback either)
+        out = self._exit(entry, target, ExitReason.KEY, now, key=ev.digit)
+        return out + self._dispatch(now)
+
+    def _device(self, ev: DeviceInUse) -> list[Action]:
+        now = self._clock(ev.now)
+        if ev.in_use:
+            self._busy_devices.add(ev.device)
+            return []
+        self._busy_devices.discard(ev.device)
+        return self._dispatch(now)
+
+    # === time ============================================================================
+
+    def next_timer(self) -> float | None:
+        times: list[float] = [
+            a.wrap_until
+            for a in self._agents.values()
+            if a.state is AgentState.WRAP_UP and a.wrap_until is not None
+        ]
+        for e in self._entries.values():
+            times += [t for t in (e.offer_deadline, e.retry_at, e.next_announce,
+                                  e.next_periodic, self._exit_at(e), self._widen_at(e))
+                      if t is not None]
+        return min(times, default=None)
+
+    def handle_timer(self, now: float) -> list[Action]:
+        now = self._clock(now)
+        out: list[Action] = []
+        for a in self._agents.values():
+            if a.state is AgentState.WRAP_UP and a.wrap_until is not None and a.wrap_until <= now:
+                out += self._after(a, _Snapshot.of(a), a.wrap_done(now), now)
+        for e in list(self._entries.values()):
+            if e.offer_deadline is not None and e.offer_deadline <= now:
+                for agent in list(e.offers):
+                    out += self._fail_offer(e, agent, now, cancel=True)
+        for e in list(self._entries.values()):
+            exit_at = self._exit_at(e)
+            if exit_at is not None and exit_at <= now:
+                target = self._queues[e.queue].config.timeout_target
+                assert target is not None  # config validation: max_wait needs a target
+                out += self._exit(e, target, ExitReason.TIMEOUT, now)
+        out += self._dispatch(now)
+        return out + self._announcements(now)
+
+    # === queries =========================================================================
+
+    def agent_status(self, agent: str) -> AgentStatus:
+        a = self._agent(agent)
+        return AgentStatus(a.id, a.state, a.device, a.reason, a.call_id, a.wrap_until, a.missed)
+
+    def waiting(self, queue: str) -> list[str]:
+        """Call ids in service order (callback requests included: they hold places)."""
+        return [e.call_id for e in self._queue(queue).entries]
+
+    def position(self, call_id: str) -> int:
+        entry = self._entries.get(call_id)
+        if entry is None:
+            raise AcdError(f"call {call_id} is not waiting in any queue")
+        return self._queues[entry.queue].position(entry)
+
+    # === dispatch ========================================================================
+
+    def _dispatch(self, now: float) -> list[Action]:
+        out: list[Action] = []
+        for e in sorted(self._entries.values(), key=QueueEntry.sort_key):
+            if e.offers:
+                continue
+            e.retry_at = None
+            q = self._queues[e.queue]
+            pool = self._pool(q, e, now)
+            fresh = [c for c in pool if c.agent not in e.tried]
+            if not fresh and pool:
+                # Everyone who could take the call has had it this round: start a new
+                # round once `retry` has passed since the last failed offer.
+                due = (e.last_fail_at if e.last_fail_at is not None else now) + q.config.retry
+                if now < due:
+                    e.retry_at = due
+                    continue
+                e.tried.clear()
+                fresh = pool
+            if not fresh:
+                continue
+            chosen = self._choose(q, e, fresh, now)
+            out += self._offer(e, q, chosen, now)
+        return out
+
+    def _pool(self, q: Queue, e: QueueEntry, now: float) -> list[strategies.Candidate]:
+        """Free members of `q` who may take `e` now: ready, phone free (unless ring in
+        use), and for the skills strategy qualified at the caller's current wait."""
+        cfg = q.config
+        step = strategies.active_step(cfg.skill_steps, now - e.joined_at)
+        pool = []
+        for index, m in enumerate(q.members.values()):
+            a = self._agents[m.agent]
+            if a.state is not AgentState.READY:
+                continue
+            if not cfg.ring_in_use and a.device in self._busy_devices:
+                continue
+            c = strategies.Candidate(m.agent, m.penalty, m.weight, a.config.skills,
+                                     a.idle_since(), q.calls[m.agent], index)
+            if cfg.strategy is Strategy.SKILLS and not strategies.qualifies(c, e.skills, step):
+                continue
+            pool.append(c)
+        return pool
+
+    def _choose(
+        self, q: Queue, e: QueueEntry, fresh: list[strategies.Candidate], now: float
+    ) -> list[str]:
+        if e.preferred is not None and any(c.agent == e.preferred for c in fresh):
+            return [e.preferred]  # smart routing: straight to the agent they know
+        ctx = strategies.Context(list(q.members), q.rr_last, e.skills, now - e.joined_at,
+                                 q.config.skill_steps)
+        ranked = strategies.order(q.config.strategy, fresh, ctx, self._rng)
+        chosen = ranked if q.config.strategy is Strategy.RING_ALL else ranked[:1]
+        if chosen:
+            q.rr_last = chosen[-1]  # a missed agent thereby goes to the back of the round
+        return chosen
+
+    def _offer(self, e: QueueEntry, q: Queue, agents: list[str], now: float) -> list[Action]:
+        out: list[Action] = []
+        timeout = q.config.ring_timeout
+        for agent in agents:
+            a = self._agents[agent]
+            device = a.device or ""
+            if e.callback:
+                number = e.caller_number
+                out.append(PlaceCallback(e.call_id, agent, device, number, timeout, q.name))
+            else:
+                out.append(Offer(e.call_id, agent, device, timeout, q.name, e.caller_number))
+            out += self._after(a, _Snapshot.of(a), a.ring(e.call_id, q.name, now), now)
+            e.offers[agent] = now
+            e.tried.add(agent)
+        if agents:
+            e.offer_deadline = now + timeout
+        return out
+
+    # === offers ending without an answer =================================================
+
+    def _fail_offer(self, e: QueueEntry, agent: str, now: float, *, cancel: bool) -> list[Action]:
+        """The agent did not take the call (no answer, busy, rejected, or our timeout)."""
+        a = self._agents[agent]
+        started = e.offers.pop(agent)
+        out: list[Action] = [CancelOffer(e.call_id, agent, a.device or "")] if cancel else []
+        out.append(self._log(RingNoAnswer(now, e.call_id, e.queue, agent,
+                                          round((now - started) * 1000))))
+        snap = _Snapshot.of(a)
+        events = a.ring_ended(now, missed=True, max_missed=self.config.max_missed_offers)
+        out += self._after(a, snap, events, now)
+        if not e.offers:
+            e.offer_deadline = None
+            e.last_fail_at = now
+        return out
+
+    def _cancel_offer(self, e: QueueEntry, agent: str, now: float) -> list[Action]:
+        """We stop an offer that did not fail: the agent is not to blame."""
+        a = self._agents[agent]
+        out = self._stop_ringing(e, agent, a.device or "", now)
+        out += self._after(a, _Snapshot.of(a), a.ring_ended(now, missed=False, max_missed=0), now)
+        return out
+
+    def _release_offer(
+        self, agent: str, snap: _Snapshot, device: str, now: float
+    ) -> list[Action]:
+        """The agent left Ringing by their own command (logout, not ready): the caller
+        stays queued and the agent is not counted as missing the offer."""
+        if snap.state is not AgentState.RINGING or snap.call_id not in self._entries:
+            return []
+        return self._stop_ringing(self._entries[snap.call_id], agent, device, now)
+
+    def _stop_ringing(self, e: QueueEntry, agent: str, device: str, now: float) -> list[Action]:
+        started = e.offers.pop(agent)
+        if not e.offers:
+            e.offer_deadline = None
+        return [CancelOffer(e.call_id, agent, device),
+                self._log(RingCanceled(now, e.call_id, e.queue, agent,
+                                       round((now - started) * 1000)))]
+
+    def _withdraw_offers(self, e: QueueEntry, now: float) -> list[Action]:
+        out: list[Action] = []
+        for agent in list(e.offers):
+            out += self._cancel_offer(e, agent, now)
+        return out
+
+    # === leaving the queue ===============================================================
+
+    def _exit(
+        self, e: QueueEntry, target: Target, reason: ExitReason, now: float, key: str = ""
+    ) -> list[Action]:
+        q = self._queues[e.queue]
+        position, wait = q.position(e), now - e.joined_at
+        out = self._withdraw_offers(e, now)
+        head = (now, e.call_id, q.name, NONE)
+        record: QueueLogRecord
+        match reason:
+            case ExitReason.TIMEOUT:
+                record = ExitWithTimeout(*head, position, e.orig_position, wait)
+            case ExitReason.EMPTY:
+                record = ExitEmpty(*head, position, e.orig_position, wait)
+            case ExitReason.KEY:
+                record = ExitWithKey(*head, key, position, e.orig_position, wait)
+        out += [self._log(record), Exit(e.call_id, target, reason)]
+        if target.kind is TargetKind.CALLBACK and e.caller_number:
+            # The caller hangs up but their place is kept: same priority, same arrival
+            # number, so the request is served exactly when the caller would have been.
+            e.callback = True
+            e.next_announce = e.next_periodic = None
+        else:
+            self._drop(e)
+        return out
+
+    def _exit_empty_queues(self, now: float) -> list[Action]:
+        """EXITEMPTY: the last logged-in member left a queue that has an empty treatment.
+        Callback requests stay; they need no live caller."""
+        out: list[Action] = []
+        for q in self._queues.values():
+            target = q.config.empty_target
+            if target is None or self._anyone_logged_in(q):
+                continue
+            for e in list(q.entries):
+                if not e.callback:
+                    out += self._exit(e, target, ExitReason.EMPTY, now)
+        return out
+
+    def _drop(self, e: QueueEntry) -> None:
+        self._queues[e.queue].remove(e)
+        del self._entries[e.call_id]
+
+    # === announcements ===================================================================
+
+    def _announcements(self, now: float) -> list[Action]:
+        out: list[Action] = []
+        for e in self._entries.values():
+            cfg = self._queues[e.queue].config
+            if e.next_announce is not None and e.next_announce <= now:
+                if not e.offers:  # no "you are first in line" while an agent rings
+                    out.append(self._announcement(e, self._queues[e.queue]))
+                e.next_announce = _next_slot(e.next_announce, cfg.announce_frequency, now)
+            if e.next_periodic is not None and e.next_periodic <= now:
+                if not e.offers and cfg.periodic_prompt is not None:
+                    out.append(PlayPrompt(e.call_id, cfg.periodic_prompt))
+                e.next_periodic = _next_slot(e.next_periodic, cfg.periodic_frequency, now)
+        return out
+
+    def _announcement(self, e: QueueEntry, q: Queue) -> Announce:
+        position = q.position(e)
+        working = (AgentState.READY, AgentState.RINGING, AgentState.ON_CALL, AgentState.WRAP_UP)
+        staffed = sum(1 for m in q.members if self._agents[m].state in working)
+        ewt = estimated_wait(position, q.aht(), staffed) if q.config.announce_ewt else None
+        return Announce(e.call_id, position if q.config.announce_position else None, ewt)
+
+    # === agent events -> queue log ========================================================
+
+    def _after(
+        self, a: Agent, snap: _Snapshot, events: list[AgentEvent], now: float
+    ) -> list[Action]:
+        """Pass the agent's events on and log what the queue log needs from them."""
+        out: list[Action] = []
+        if snap.state is AgentState.WRAP_UP and a.state is not AgentState.WRAP_UP:
+            wrap = now - (snap.wrap_started if snap.wrap_started is not None else now)
+            out.append(self._log(WrapUpEnd(now, snap.call_id or NONE, snap.queue or NONE,
+                                           a.id, wrap)))
+            q = self._queues.get(snap.queue or "")
+            if q is not None:
+                q.record_handle(self._talk.pop(a.id, 0.0) + wrap)
+        state, reason = snap.state, snap.reason
+        for ev in events:
+            out.append(ev)
+            record: QueueLogRecord | None = None
+            match ev:
+                case AgentLoggedIn():
+                    record = AgentLogin(ev.time, NONE, NONE, a.id, ev.device)
+                case AgentLoggedOut():
+                    since = snap.logged_in_at if snap.logged_in_at is not None else ev.time
+                    record = AgentLogoff(ev.time, NONE, NONE, a.id, ev.device, ev.time - since)
+                case AgentNotReady():
+                    record = Pause(ev.time, NONE, NONE, a.id, ev.reason)
+                    state, reason = AgentState.NOT_READY, ev.reason
+                case AgentReady():
+                    if state is AgentState.NOT_READY:
+                        record = Unpause(ev.time, NONE, NONE, a.id, reason or "")
+                    state = AgentState.READY
+                case _:
+                    state = a.state
+            if record is not None:
+                out.append(self._log(record))
+        return out
+
+    # === helpers =========================================================================
+
+    def _clock(self, now: float) -> float:
+        # A clock that steps back must not reorder the queue log or re-arm old timers.
+        self._now = max(self._now, now)
+        return self._now
+
+    @staticmethod
+    def _log(record: QueueLogRecord) -> QueueLog:
+        return QueueLog(record)
+
+    def _queue(self, name: str) -> Queue:
+        q = self._queues.get(name)
+        if q is None:
+            raise AcdError(f"no queue {name!r}")
+        return q
+
+    def _agent(self, agent: str) -> Agent:
+        a = self._agents.get(agent)
+        if a is None:
+            raise AcdError(f"no agent {agent!r}")
+        return a
+
+    def _anyone_logged_in(self, q: Queue) -> bool:
+        return any(self._agents[m].logged_in for m in q.members)
+
+    def _exit_at(self, e: QueueEntry) -> float | None:
+        max_wait = self._queues[e.queue].config.max_wait
+        if e.callback or max_wait is None:
+            return None
+        return e.joined_at + max_wait
+
+    def _widen_at(self, e: QueueEntry) -> float | None:
+        cfg = self._queues[e.queue].config
+        if cfg.strategy is not Strategy.SKILLS or e.offers:
+            return None
+        after = strategies.next_widening(cfg.skill_steps, self._now - e.joined_at)
+        return None if after is None else e.joined_at + after
+
+
+def _next_slot(slot: float, every: float, now: float) -> float | None:
+    """The first multiple of `every` after `now`, counted from `slot` (a late timer skips
+    the announcements it missed rather than playing them back to back)."""
+    if every <= 0:
+        return None
+    return slot + every * (math.floor((now - slot) / every) + 1)

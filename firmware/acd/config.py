@@ -184,11 +184,14 @@ def _validate_queue(q: QueueConfig, agents: set[str], queues: set[str]) -> None:
             raise ConfigError(f"{where}: max_wait needs a timeout_target")
     if q.periodic_prompt is not None and q.periodic_frequency <= 0:
         raise ConfigError(f"{where}: periodic_prompt needs periodic_frequency > 0")
-    targets = {"timeout_target": q.timeout_target, "empty_target": q.empty_target}
-    for key, target in q.exit_keys.items():
+    targets: dict[str, Target | None] = {
+        "timeout_target": q.timeout_target,
+        "empty_target": q.empty_target,
+    }
+    for key, dest in q.exit_keys.items():
         if len(key) != 1 or key not in DTMF_DIGITS:
             raise ConfigError(f"{where}: exit key {key!r} is not one DTMF digit")
-        targets[f"exit_keys[{key}]"] = target
+        targets[f"exit_keys[{key}]"] = dest
     if q.callback_key is not None:
         if len(q.callback_key) != 1 or q.callback_key not in DTMF_DIGITS:
             raise ConfigError(f"{where}: callback_key {q.callback_key!r} is not one DTMF digit")

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from firmware.acd import strategies
 from firmware.acd.actions import (
     Action,
     Announce,
@@ -29,7 +28,6 @@ from firmware.acd.actions import (
     CancelOffer,
     Connect,
     DeviceInUse,
-    EndedBy,
     Exit,
     ExitReason,
     InputEvent,
@@ -43,42 +41,26 @@ from firmware.acd.actions import (
     QueueLog,
     StartMoh,
 )
-from firmware.acd.agent import (
-    Agent,
-    AgentEvent,
-    AgentLoggedIn,
-    AgentLoggedOut,
-    AgentNotReady,
-    AgentReady,
-    AgentState,
-)
-from firmware.acd.config import AcdConfig, Member, Strategy, Target, TargetKind
+from firmware.acd.agent import Agent, AgentEvent, AgentState
+from firmware.acd.announce import estimated_wait, next_slot
+from firmware.acd.config import AcdConfig, Member, Target, TargetKind
 from firmware.acd.errors import AcdError, TransitionError
-from firmware.acd.ewt import estimated_wait
+from firmware.acd.journal import Snapshot, agent_actions, end_record, exit_record
 from firmware.acd.queue import Queue, QueueEntry
 from firmware.acd.queuelog import (
     NONE,
     Abandon,
     AddMember,
-    AgentLogin,
-    AgentLogoff,
-    CompleteAgent,
-    CompleteCaller,
     EnterQueue,
-    ExitEmpty,
-    ExitWithKey,
-    ExitWithTimeout,
-    Pause,
     QueueLogRecord,
     RemoveMember,
     RingCanceled,
     RingNoAnswer,
-    Transfer,
-    Unpause,
     WrapUpEnd,
 )
 from firmware.acd.queuelog import Connect as ConnectRecord
 from firmware.acd.routing import RoutingMemory
+from firmware.acd.selection import select_agents
 
 
 class LeaveReason(StrEnum):
@@ -96,22 +78,6 @@ class AgentStatus:
     call_id: str | None
     wrap_until: float | None
     missed: int
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """An agent's state before a transition: what the queue log needs to describe it."""
-
-    state: AgentState
-    reason: str | None
-    call_id: str | None
-    queue: str | None
-    wrap_started: float | None
-    logged_in_at: float | None
-
-    @classmethod
-    def of(cls, a: Agent) -> _Snapshot:
-        return cls(a.state, a.reason, a.call_id, a.queue, a.wrap_started, a.logged_in_at)
 
 
 @dataclass
@@ -166,6 +132,8 @@ class AcdEngine:
         )
         if cfg.empty_target is not None and not self._anyone_logged_in(q):
             return out + self._exit(entry, cfg.empty_target, ExitReason.EMPTY, now)
+        if cfg.max_wait is not None:
+            entry.exit_at = now + cfg.max_wait
         if cfg.announce_frequency > 0:
             entry.next_announce = now + cfg.announce_frequency
         if cfg.periodic_prompt is not None:
@@ -201,7 +169,7 @@ class AcdEngine:
         owner = self._devices.get(device)
         if owner is not None and owner != agent:
             raise TransitionError(f"device {device} is in use by agent {owner}")
-        snap = _Snapshot.of(a)
+        snap = Snapshot.of(a)
         old_device = a.device
         out = self._after(a, snap, a.login(device, now, ready=self.config.ready_on_login), now)
         if old_device is not None and old_device != device:
@@ -212,7 +180,7 @@ class AcdEngine:
     def agent_logout(self, agent: str, *, now: float) -> list[Action]:
         now = self._clock(now)
         a = self._agent(agent)
-        snap = _Snapshot.of(a)
+        snap = Snapshot.of(a)
         device = a.device
         events = a.logout(now)
         out = self._release_offer(agent, snap, device or "", now)
@@ -224,7 +192,7 @@ class AcdEngine:
     def agent_ready(self, agent: str, *, now: float) -> list[Action]:
         now = self._clock(now)
         a = self._agent(agent)
-        snap = _Snapshot.of(a)
+        snap = Snapshot.of(a)
         out = self._after(a, snap, a.ready(now), now)
         return out + self._dispatch(now)
 
@@ -234,7 +202,7 @@ class AcdEngine:
         if reason not in self.config.reasons():
             known = ", ".join(sorted(self.config.reasons()))
             raise AcdError(f"agent {agent}: unknown not-ready reason {reason!r} (known: {known})")
-        snap = _Snapshot.of(a)
+        snap = Snapshot.of(a)
         events = a.not_ready(reason, now)
         out = self._release_offer(agent, snap, a.device or "", now)
         out += self._after(a, snap, events, now)
@@ -306,7 +274,7 @@ class AcdEngine:
         out: list[Action] = []
         if not entry.callback:
             out.append(Connect(entry.call_id, a.id, device, q.name))
-        out += self._after(a, _Snapshot.of(a), a.answer(now), now)
+        out += self._after(a, Snapshot.of(a), a.answer(now), now)
         out.append(self._log(ConnectRecord(now, entry.call_id, q.name, a.id,
                                            now - entry.joined_at, device, now - ring_started)))
         for other in list(entry.offers):  # ring-all: the others stop ringing
@@ -336,17 +304,10 @@ class AcdEngine:
         q = self._queues[entry.queue]
         hold, talk = conn.at - entry.joined_at, now - conn.at
         head = (now, entry.call_id, q.name, a.id)
-        record: QueueLogRecord
-        match ev.by:
-            case EndedBy.CALLER:
-                record = CompleteCaller(*head, hold, talk, entry.orig_position)
-            case EndedBy.AGENT:
-                record = CompleteAgent(*head, hold, talk, entry.orig_position)
-            case EndedBy.TRANSFER:
-                record = Transfer(*head, ev.target, hold, talk, entry.orig_position)
+        record = end_record(ev.by, head, hold, talk, entry.orig_position, ev.target)
         out: list[Action] = [self._log(record)]
         wrap = a.config.wrap_up if a.config.wrap_up is not None else q.config.wrap_up
-        out += self._after(a, _Snapshot.of(a), a.hang_up(now, wrap), now)
+        out += self._after(a, Snapshot.of(a), a.hang_up(now, wrap), now)
         if a.state is AgentState.WRAP_UP:
             self._talk[a.id] = talk  # handle time is complete when the wrap-up ends
         else:
@@ -379,30 +340,28 @@ class AcdEngine:
     # === time ============================================================================
 
     def next_timer(self) -> float | None:
-        times: list[float] = [
-            a.wrap_until
-            for a in self._agents.values()
-            if a.state is AgentState.WRAP_UP and a.wrap_until is not None
-        ]
-        for e in self._entries.values():
-            times += [t for t in (e.offer_deadline, e.retry_at, e.next_announce,
-                                  e.next_periodic, self._exit_at(e), self._widen_at(e))
-                      if t is not None]
+        times = [a.wrap_until for a in self._agents.values() if a.wrap_until is not None]
+        times += [t for t in (e.due() for e in self._entries.values()) if t is not None]
         return min(times, default=None)
 
     def handle_timer(self, now: float) -> list[Action]:
         now = self._clock(now)
         out: list[Action] = []
+        for e in self._entries.values():
+            # Dispatch sets these again if they still hold: none may stay in the past.
+            if e.retry_at is not None and e.retry_at <= now:
+                e.retry_at = None
+            if e.widen_at is not None and e.widen_at <= now:
+                e.widen_at = None
         for a in self._agents.values():
             if a.state is AgentState.WRAP_UP and a.wrap_until is not None and a.wrap_until <= now:
-                out += self._after(a, _Snapshot.of(a), a.wrap_done(now), now)
+                out += self._after(a, Snapshot.of(a), a.wrap_done(now), now)
         for e in list(self._entries.values()):
             if e.offer_deadline is not None and e.offer_deadline <= now:
                 for agent in list(e.offers):
                     out += self._fail_offer(e, agent, now, cancel=True)
         for e in list(self._entries.values()):
-            exit_at = self._exit_at(e)
-            if exit_at is not None and exit_at <= now:
+            if e.exit_at is not None and e.exit_at <= now:
                 target = self._queues[e.queue].config.timeout_target
                 assert target is not None  # config validation: max_wait needs a target
                 out += self._exit(e, target, ExitReason.TIMEOUT, now)
@@ -429,59 +388,21 @@ class AcdEngine:
 
     def _dispatch(self, now: float) -> list[Action]:
         out: list[Action] = []
+        # Busy hour means many callers and no free agent: then this costs one pass over
+        # the agents, not callers × members.
+        free = sum(1 for a in self._agents.values() if a.state is AgentState.READY)
+        if not free or not self._entries:
+            return out
         for e in sorted(self._entries.values(), key=QueueEntry.sort_key):
+            if free == 0:
+                break
             if e.offers:
                 continue
-            e.retry_at = None
             q = self._queues[e.queue]
-            pool = self._pool(q, e, now)
-            fresh = [c for c in pool if c.agent not in e.tried]
-            if not fresh and pool:
-                # Everyone who could take the call has had it this round: start a new
-                # round once `retry` has passed since the last failed offer.
-                due = (e.last_fail_at if e.last_fail_at is not None else now) + q.config.retry
-                if now < due:
-                    e.retry_at = due
-                    continue
-                e.tried.clear()
-                fresh = pool
-            if not fresh:
-                continue
-            chosen = self._choose(q, e, fresh, now)
+            chosen = select_agents(q, e, self._agents, self._busy_devices, now, self._rng)
             out += self._offer(e, q, chosen, now)
+            free -= len(chosen)
         return out
-
-    def _pool(self, q: Queue, e: QueueEntry, now: float) -> list[strategies.Candidate]:
-        """Free members of `q` who may take `e` now: ready, phone free (unless ring in
-        use), and for the skills strategy qualified at the caller's current wait."""
-        cfg = q.config
-        step = strategies.active_step(cfg.skill_steps, now - e.joined_at)
-        pool = []
-        for index, m in enumerate(q.members.values()):
-            a = self._agents[m.agent]
-            if a.state is not AgentState.READY:
-                continue
-            if not cfg.ring_in_use and a.device in self._busy_devices:
-                continue
-            c = strategies.Candidate(m.agent, m.penalty, m.weight, a.config.skills,
-                                     a.idle_since(), q.calls[m.agent], index)
-            if cfg.strategy is Strategy.SKILLS and not strategies.qualifies(c, e.skills, step):
-                continue
-            pool.append(c)
-        return pool
-
-    def _choose(
-        self, q: Queue, e: QueueEntry, fresh: list[strategies.Candidate], now: float
-    ) -> list[str]:
-        if e.preferred is not None and any(c.agent == e.preferred for c in fresh):
-            return [e.preferred]  # smart routing: straight to the agent they know
-        ctx = strategies.Context(list(q.members), q.rr_last, e.skills, now - e.joined_at,
-                                 q.config.skill_steps)
-        ranked = strategies.order(q.config.strategy, fresh, ctx, self._rng)
-        chosen = ranked if q.config.strategy is Strategy.RING_ALL else ranked[:1]
-        if chosen:
-            q.rr_last = chosen[-1]  # a missed agent thereby goes to the back of the round
-        return chosen
 
     def _offer(self, e: QueueEntry, q: Queue, agents: list[str], now: float) -> list[Action]:
         out: list[Action] = []
@@ -494,7 +415,7 @@ class AcdEngine:
                 out.append(PlaceCallback(e.call_id, agent, device, number, timeout, q.name))
             else:
                 out.append(Offer(e.call_id, agent, device, timeout, q.name, e.caller_number))
-            out += self._after(a, _Snapshot.of(a), a.ring(e.call_id, q.name, now), now)
+            out += self._after(a, Snapshot.of(a), a.ring(e.call_id, q.name, now), now)
             e.offers[agent] = now
             e.tried.add(agent)
         if agents:
@@ -510,7 +431,7 @@ class AcdEngine:
         out: list[Action] = [CancelOffer(e.call_id, agent, a.device or "")] if cancel else []
         out.append(self._log(RingNoAnswer(now, e.call_id, e.queue, agent,
                                           round((now - started) * 1000))))
-        snap = _Snapshot.of(a)
+        snap = Snapshot.of(a)
         events = a.ring_ended(now, missed=True, max_missed=self.config.max_missed_offers)
         out += self._after(a, snap, events, now)
         if not e.offers:
@@ -522,11 +443,11 @@ class AcdEngine:
         """We stop an offer that did not fail: the agent is not to blame."""
         a = self._agents[agent]
         out = self._stop_ringing(e, agent, a.device or "", now)
-        out += self._after(a, _Snapshot.of(a), a.ring_ended(now, missed=False, max_missed=0), now)
+        out += self._after(a, Snapshot.of(a), a.ring_ended(now, missed=False, max_missed=0), now)
         return out
 
     def _release_offer(
-        self, agent: str, snap: _Snapshot, device: str, now: float
+        self, agent: str, snap: Snapshot, device: str, now: float
     ) -> list[Action]:
         """The agent left Ringing by their own command (logout, not ready): the caller
         stays queued and the agent is not counted as missing the offer."""
@@ -536,6 +457,7 @@ class AcdEngine:
 
     def _stop_ringing(self, e: QueueEntry, agent: str, device: str, now: float) -> list[Action]:
         started = e.offers.pop(agent)
+        e.tried.discard(agent)  # not refused: the agent may be offered this call again
         if not e.offers:
             e.offer_deadline = None
         return [CancelOffer(e.call_id, agent, device),
@@ -556,21 +478,17 @@ class AcdEngine:
         q = self._queues[e.queue]
         position, wait = q.position(e), now - e.joined_at
         out = self._withdraw_offers(e, now)
-        head = (now, e.call_id, q.name, NONE)
-        record: QueueLogRecord
-        match reason:
-            case ExitReason.TIMEOUT:
-                record = ExitWithTimeout(*head, position, e.orig_position, wait)
-            case ExitReason.EMPTY:
-                record = ExitEmpty(*head, position, e.orig_position, wait)
-            case ExitReason.KEY:
-                record = ExitWithKey(*head, key, position, e.orig_position, wait)
+        record = exit_record(reason, (now, e.call_id, q.name, NONE), position,
+                             e.orig_position, wait, key)
+        callback = target.kind is TargetKind.CALLBACK
+        if callback and not e.caller_number:
+            target, callback = Target(TargetKind.HANGUP), False  # no number to call back
         out += [self._log(record), Exit(e.call_id, target, reason)]
-        if target.kind is TargetKind.CALLBACK and e.caller_number:
+        if callback:
             # The caller hangs up but their place is kept: same priority, same arrival
             # number, so the request is served exactly when the caller would have been.
-            e.callback = True
-            e.next_announce = e.next_periodic = None
+            e.callback = True  # no live caller: no max wait, no announcements
+            e.exit_at = e.next_announce = e.next_periodic = None
         else:
             self._drop(e)
         return out
@@ -601,11 +519,11 @@ class AcdEngine:
             if e.next_announce is not None and e.next_announce <= now:
                 if not e.offers:  # no "you are first in line" while an agent rings
                     out.append(self._announcement(e, self._queues[e.queue]))
-                e.next_announce = _next_slot(e.next_announce, cfg.announce_frequency, now)
+                e.next_announce = next_slot(e.next_announce, cfg.announce_frequency, now)
             if e.next_periodic is not None and e.next_periodic <= now:
                 if not e.offers and cfg.periodic_prompt is not None:
                     out.append(PlayPrompt(e.call_id, cfg.periodic_prompt))
-                e.next_periodic = _next_slot(e.next_periodic, cfg.periodic_frequency, now)
+                e.next_periodic = next_slot(e.next_periodic, cfg.periodic_frequency, now)
         return out
 
     def _announcement(self, e: QueueEntry, q: Queue) -> Announce:
@@ -618,7 +536,7 @@ class AcdEngine:
     # === agent events -> queue log ========================================================
 
     def _after(
-        self, a: Agent, snap: _Snapshot, events: list[AgentEvent], now: float
+        self, a: Agent, snap: Snapshot, events: list[AgentEvent], now: float
     ) -> list[Action]:
         """Pass the agent's events on and log what the queue log needs from them."""
         out: list[Action] = []
@@ -629,28 +547,7 @@ class AcdEngine:
             q = self._queues.get(snap.queue or "")
             if q is not None:
                 q.record_handle(self._talk.pop(a.id, 0.0) + wrap)
-        state, reason = snap.state, snap.reason
-        for ev in events:
-            out.append(ev)
-            record: QueueLogRecord | None = None
-            match ev:
-                case AgentLoggedIn():
-                    record = AgentLogin(ev.time, NONE, NONE, a.id, ev.device)
-                case AgentLoggedOut():
-                    since = snap.logged_in_at if snap.logged_in_at is not None else ev.time
-                    record = AgentLogoff(ev.time, NONE, NONE, a.id, ev.device, ev.time - since)
-                case AgentNotReady():
-                    record = Pause(ev.time, NONE, NONE, a.id, ev.reason)
-                    state, reason = AgentState.NOT_READY, ev.reason
-                case AgentReady():
-                    if state is AgentState.NOT_READY:
-                        record = Unpause(ev.time, NONE, NONE, a.id, reason or "")
-                    state = AgentState.READY
-                case _:
-                    state = a.state
-            if record is not None:
-                out.append(self._log(record))
-        return out
+        return out + agent_actions(a.id, snap, events)
 
     # === helpers =========================================================================
 
@@ -678,23 +575,4 @@ class AcdEngine:
     def _anyone_logged_in(self, q: Queue) -> bool:
         return any(self._agents[m].logged_in for m in q.members)
 
-    def _exit_at(self, e: QueueEntry) -> float | None:
-        max_wait = self._queues[e.queue].config.max_wait
-        if e.callback or max_wait is None:
-            return None
-        return e.joined_at + max_wait
 
-    def _widen_at(self, e: QueueEntry) -> float | None:
-        cfg = self._queues[e.queue].config
-        if cfg.strategy is not Strategy.SKILLS or e.offers:
-            return None
-        after = strategies.next_widening(cfg.skill_steps, self._now - e.joined_at)
-        return None if after is None else e.joined_at + after
-
-
-def _next_slot(slot: float, every: float, now: float) -> float | None:
-    """The first multiple of `every` after `now`, counted from `slot` (a late timer skips
-    the announcements it missed rather than playing them back to back)."""
-    if every <= 0:
-        return None
-    return slot + every * (math.floor((now - slot) / every) + 1)

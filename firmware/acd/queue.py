@@ -29,6 +29,8 @@ class QueueEntry:
     tried: set[str] = field(default_factory=set)  # agents offered in this round
     last_fail_at: float | None = None
     retry_at: float | None = None  # next round, when every eligible agent was tried
+    exit_at: float | None = None  # max wait
+    widen_at: float | None = None  # skills: when more agents qualify
     next_announce: float | None = None
     next_periodic: float | None = None
     preferred: str | None = None  # smart routing: try this agent first
@@ -36,6 +38,13 @@ class QueueEntry:
     def sort_key(self) -> tuple[int, int]:
         # Higher priority first, then arrival order; a callback keeps both.
         return (-self.priority, self.seq)
+
+    def due(self) -> float | None:
+        """The entry's earliest timer (all of them live here, so next_timer is a scan of
+        plain fields)."""
+        times = [t for t in (self.offer_deadline, self.retry_at, self.exit_at, self.widen_at,
+                             self.next_announce, self.next_periodic) if t is not None]
+        return min(times, default=None)
 
 
 class Queue:

@@ -1,4 +1,4 @@
-"""Estimated wait time for position announcements.
+"""What a waiting caller hears: estimated wait and the announcement schedule.
 
     EWT = ceil(position × AHT / staffed)
 
@@ -19,3 +19,11 @@ def estimated_wait(position: int, aht: float, staffed: int) -> int | None:
     if staffed <= 0 or position <= 0:
         return None
     return math.ceil(position * aht / staffed)
+
+
+def next_slot(slot: float, every: float, now: float) -> float | None:
+    """The first multiple of `every` after `now`, counted from `slot` (a late timer skips
+    the announcements it missed rather than playing them back to back)."""
+    if every <= 0:
+        return None
+    return slot + every * (math.floor((now - slot) / every) + 1)

@@ -102,10 +102,9 @@ def _parse_record(cls: type[Any], raw: object, node: str | None, prefix: str,
     ok = True
     dot = f"{prefix}." if prefix else ""
     for key in raw:
-        if key not in names or key in extra:
-            if key != "kind":
-                found.error(node, f"{dot}{key}", "unknown field")
-                ok = False
+        if (key not in names or key in extra) and key != "kind":
+            found.error(node, f"{dot}{key}", "unknown field")
+            ok = False
     for f in fields(cls):
         if f.name in extra:
             continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from firmware.ivr.errors import FlowError
 from firmware.ivr.flow import Flow
+from firmware.ivr.say import say_integer
 
 PROMPT_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:/[A-Za-z0-9_][A-Za-z0-9_-]*)*")
 
@@ -61,8 +62,9 @@ _IVR = {
 }
 
 _QUEUE = {
-    "queue_position_is": "您前面还有",
-    "queue_callers_ahead": "位来电在等待。",
+    # Position counts the caller (1 = next), as the ACD's Announce does: 您当前排在第二位.
+    "queue_position_is": "您当前排在第",
+    "queue_position_unit": "位。",
     "queue_estimated_wait": "预计等待时间约为",
     "queue_all_busy": "坐席正忙，请稍候。",
     "queue_thank_you": "感谢您的耐心等待，您的来电对我们很重要。",
@@ -77,14 +79,18 @@ _VOICEMAIL = {
 
 _GAS_96777 = {
     "gas_welcome": "您好，欢迎致电96777燃气服务热线。为了提高服务质量，您的通话可能会被录音。",
-    "gas_main_menu": "燃气泄漏或抢修请按1，报修请按2，缴费查询请按3，投诉建议请按4，人工服务请按0。",
+    "gas_main_menu": (
+        "燃气泄漏或抢修请按1，报修请按2，缴费查询请按3，投诉建议请按4，人工服务请按0。"
+    ),
     "gas_enter_account": "请输入您的燃气用户号，以井号键结束。",
     "gas_amount_due_is": "您的当前应缴金额为",
     "gas_billing_menu": "重听请按1，返回主菜单请按9，人工服务请按0。",
     "gas_billing_unavailable": "抱歉，暂时无法查询您的账户，正在为您转接人工服务。",
     "gas_after_hours": "现在是非工作时间，燃气泄漏等紧急情况请不要挂机，正在为您转接抢修值班人员。",
     "gas_holiday": "节假日期间仅受理燃气泄漏等紧急抢修，正在为您转接抢修值班人员。",
-    "gas_leak_safety": "如闻到燃气异味，请立即关闭燃气阀门，打开门窗通风，不要开关电器，不要使用明火。",
+    "gas_leak_safety": (
+        "如闻到燃气异味，请立即关闭燃气阀门，打开门窗通风，不要开关电器，不要使用明火。"
+    ),
 }
 
 CATALOGUE: Mapping[str, Prompt] = {
@@ -108,5 +114,19 @@ def check_prompts(flow: Flow, uploaded: Collection[str] = ()) -> list[FlowError]
             if not PROMPT_NAME_RE.fullmatch(name):
                 errors.append(FlowError(nid, path, f"bad prompt name {name!r}"))
             elif name not in CATALOGUE and name not in uploaded:
-                errors.append(FlowError(nid, path, f"prompt {name!r} is neither stock nor uploaded"))
+                errors.append(
+                    FlowError(nid, path, f"prompt {name!r} is neither stock nor uploaded"))
     return errors
+
+
+def queue_announcement(position: int | None, minutes: int | None) -> list[str]:
+    """Prompt names for the ACD's position / estimated-wait announcement.
+
+    第二位 is an ordinal, so 2 stays 二; 两分钟 counts minutes, so 2 becomes 两.
+    """
+    out: list[str] = []
+    if position is not None and position > 0:
+        out += ["queue_position_is", *say_integer(position), "queue_position_unit"]
+    if minutes is not None and minutes > 0:
+        out += ["queue_estimated_wait", *say_integer(minutes, measure=True), "minutes"]
+    return out

@@ -31,14 +31,12 @@ YEAR, MONTH, DAY, WEEKDAY = "year", "month", "day", "weekday"
 STAR, POUND = "star", "pound"
 
 _IN_GROUP_UNITS = ("", TEN, HUNDRED, THOUSAND)
-# Groups of four digits, from the lowest; 万亿 (10^12) is said as 万 followed by 亿.
-_GROUP_UNITS: tuple[tuple[str, ...], ...] = ((), (WAN,), (YI,), (WAN, YI))
-MAX_NUMBER = 10**16 - 1
+MAX_NUMBER = 10**16 - 1  # 九千九百九十九万亿...: beyond that, read digits instead
 
-SAY_PROMPTS: frozenset[str] = frozenset(
-    DIGITS + (TEN, HUNDRED, THOUSAND, WAN, YI, LIANG, YAO, MINUS, POINT,
-              YUAN, JIAO, FEN, ZHENG, YEAR, MONTH, DAY, WEEKDAY, STAR, POUND)
-)
+SAY_PROMPTS: frozenset[str] = frozenset((
+    *DIGITS, TEN, HUNDRED, THOUSAND, WAN, YI, LIANG, YAO, MINUS, POINT,
+    YUAN, JIAO, FEN, ZHENG, YEAR, MONTH, DAY, WEEKDAY, STAR, POUND,
+))
 
 
 class SayKind(StrEnum):
@@ -84,6 +82,19 @@ def _group(value: int, *, first: bool, liang_alone: bool) -> list[str]:
     return out
 
 
+def _below_yi(value: int, *, first: bool, liang_alone: bool) -> list[str]:
+    """Read 1..99999999: an optional 万 group, then the units group."""
+    high, low = divmod(value, 10**4)
+    out: list[str] = []
+    if high:
+        out += [*_group(high, first=first, liang_alone=True), WAN]
+        if low and low < 1000:
+            out.append("0")  # 一万零一十
+    if low:
+        out += _group(low, first=first and not high, liang_alone=liang_alone)
+    return out
+
+
 def say_integer(value: int, *, measure: bool = False) -> list[str]:
     """`measure`: the number counts a following measure word (元, 角, 分 ...)."""
     if value < 0:
@@ -92,19 +103,15 @@ def say_integer(value: int, *, measure: bool = False) -> list[str]:
         raise SayError(f"{value} is too large to read")
     if value == 0:
         return ["0"]
-    groups = [value // 10**(4 * i) % 10**4 for i in range(4)]
+    # Above 亿 the multiplier is itself read with 万: 1.2e12 is 一万二千亿, not 一万亿二千亿.
+    high, low = divmod(value, 10**8)
     out: list[str] = []
-    gap = False  # a zero group or missing thousands since the last group read
-    for i in (3, 2, 1, 0):
-        g = groups[i]
-        if g == 0:
-            gap = gap or bool(out)
-            continue
-        if out and (gap or g < 1000):
-            out.append("0")
-        gap = False
-        out += _group(g, first=not out, liang_alone=i > 0 or measure)
-        out += _GROUP_UNITS[i]
+    if high:
+        out += [*_below_yi(high, first=True, liang_alone=True), YI]
+        if low and low < 10**7:
+            out.append("0")  # 一亿零一万
+    if low:
+        out += _below_yi(low, first=not high, liang_alone=measure)
     return out
 
 
@@ -144,7 +151,7 @@ def say_amount(value: object, *, style: AmountStyle = AmountStyle.POINT) -> list
     """An amount in yuan, rounded half-up to the fen."""
     d = _decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if style is AmountStyle.POINT:
-        return say_number(d, measure=True) + [YUAN]
+        return [*say_number(d, measure=True), YUAN]
     sign = [MINUS] if d < 0 else []
     fen_total = int(abs(d) * 100)
     yuan, jiao, fen = fen_total // 100, fen_total // 10 % 10, fen_total % 10
@@ -152,13 +159,13 @@ def say_amount(value: object, *, style: AmountStyle = AmountStyle.POINT) -> list
         return ["0", YUAN]
     out: list[str] = []
     if yuan:
-        out += say_integer(yuan, measure=True) + [YUAN]
+        out += [*say_integer(yuan, measure=True), YUAN]
     if jiao:
-        out += say_integer(jiao, measure=True) + [JIAO]
+        out += [*say_integer(jiao, measure=True), JIAO]
     elif yuan and fen:
         out.append("0")  # 十二元零五分
     if fen:
-        out += say_integer(fen, measure=True) + [FEN]
+        out += [*say_integer(fen, measure=True), FEN]
     if not jiao and not fen:
         out.append(ZHENG)  # 十二元整
     return sign + out
@@ -192,8 +199,8 @@ def say_date(value: date | str, *, weekday: bool = False) -> list[str]:
             value = date.fromisoformat(value.strip())
         except ValueError:
             raise SayError(f"not a date 'YYYY-MM-DD': {value!r}") from None
-    out = say_digits(str(value.year), yao=False) + [YEAR]
-    out += say_integer(value.month) + [MONTH] + say_integer(value.day) + [DAY]
+    out = [*say_digits(str(value.year), yao=False), YEAR]
+    out += [*say_integer(value.month), MONTH, *say_integer(value.day), DAY]
     if weekday:
         wd = value.isoweekday()
         out += [WEEKDAY, DAY if wd == 7 else DIGITS[wd]]  # 星期日 for Sunday

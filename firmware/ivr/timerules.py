@@ -83,10 +83,28 @@ class HolidayCalendar:
         return day in self.workdays
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "holidays": [{"date": d.isoformat(), "name": n} for d, n in sorted(self.holidays.items())],
-            "workdays": [{"date": d.isoformat(), "name": n} for d, n in sorted(self.workdays.items())],
-        }
+        return {"holidays": _export(self.holidays), "workdays": _export(self.workdays)}
+
+
+def _export(days: Mapping[date, str]) -> list[dict[str, str]]:
+    """Runs of consecutive days with one name become one 'first/last' entry, as an
+    admin would have typed them."""
+    out: list[dict[str, str]] = []
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and day - runs[-1][-1] == timedelta(days=1) and days[runs[-1][0]] == days[day]:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    for run in runs:
+        text = run[0].isoformat()
+        if len(run) > 1:
+            text += "/" + run[-1].isoformat()
+        entry = {"date": text}
+        if days[run[0]]:
+            entry["name"] = days[run[0]]
+        out.append(entry)
+    return out
 
 
 def to_local(when: float | datetime, tz: str) -> datetime:

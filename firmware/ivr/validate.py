@@ -37,12 +37,14 @@ from firmware.ivr.flow import (
 )
 from firmware.ivr.parse import parse_flow
 from firmware.ivr.prompts import check_prompts
+from firmware.switch.causes import Cause
 
 MAX_RETRIES = 9
 MAX_INPUT_TIMEOUT = 60.0
 MAX_LOOKUP_TIMEOUT = 30.0
 MAX_DIGITS = 64
 _DIALABLE = set("0123456789*#+")
+_CAUSES = frozenset(c.value for c in Cause)
 
 
 def validate(data: object, env: IvrEnv | None = None) -> Report:
@@ -69,7 +71,7 @@ def check_flow(flow: Flow, env: IvrEnv, found: Findings, *,
                broken: frozenset[str] = frozenset()) -> None:
     """Semantic and graph checks on a parsed flow (also usable on flows built in code)."""
     known_vars = _known_vars(flow, env)
-    for nid, node in flow.nodes.items():
+    for _nid, node in flow.nodes.items():
         _check_node(flow, env, node, known_vars, found)
     found.errors.extend(check_prompts(flow, env.uploaded_prompts))
     _check_graph(flow, broken, found)
@@ -193,8 +195,8 @@ def _check_node(flow: Flow, env: IvrEnv, node: Node, known: set[str], found: Fin
                 found.error(nid, "box", "required")
             _check_template(node, "box", node.box, known, found)
         case HangupNode():
-            if not 1 <= node.cause <= 127:
-                found.error(nid, "cause", "must be a Q.850 cause (1..127)")
+            if node.cause not in _CAUSES:
+                found.error(nid, "cause", f"{node.cause} is not a Q.850 cause the switch knows")
 
 
 def _check_collect(node: CollectNode, found: Findings) -> None:

@@ -103,10 +103,15 @@ def test_sigterm_also_stops_cleanly(tmp_path: Path) -> None:
 
 
 def test_child_death_exits_nonzero_with_its_last_lines(tmp_path: Path) -> None:
+    # It dies once its sibling is up: a sibling still starting Python has no SIGTERM
+    # handler yet, and the check below is about stopping a running daemon.
+    webd_ready = tmp_path / "webd.ready"
     crashing = {
         "name": "switchd",
-        "code": "import sys; print('binding 0.0.0.0:5060', file=sys.stderr);"
-        " print('OSError: [Errno 98] Address already in use', file=sys.stderr); sys.exit(1)",
+        "code": "import sys, time, pathlib; p = pathlib.Path(" + repr(str(webd_ready)) + ")\n"
+        "for _ in range(400):\n    if p.exists(): break\n    time.sleep(0.05)\n"
+        "print('binding 0.0.0.0:5060', file=sys.stderr)\n"
+        "print('OSError: [Errno 98] Address already in use', file=sys.stderr); sys.exit(1)",
         "ready_file": str(tmp_path / "never"),
     }
     proc = _start(tmp_path, [crashing, _good(tmp_path, "webd")])

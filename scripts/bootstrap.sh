@@ -10,7 +10,12 @@ APT_PACKAGES=(
   sip-tester baresip-core                # real SIP peers for the tests
   libpri-dev libspandsp-dev              # ISDN PRI and DSP (ctypes)
   tshark sox espeak-ng
+  chromium fonts-wqy-microhei            # browser tests: Debian's build (never a downloaded one), CJK glyphs for screenshots
 )
+# Playwright (npm) needs node >= 18; Debian 12's nodejs + npm do. A machine that already
+# has node and npm (e.g. from NodeSource) keeps them: Debian's npm would conflict.
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -32,4 +37,12 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e '.[dev]'
   touch "$stamp"
+fi
+
+# playwright-core only (package-lock.json pins it). It never downloads a browser: the
+# tests point it at /usr/bin/chromium. The stamp makes a re-run free.
+npm_stamp=node_modules/.ccbox-installed
+if [ ! -f "$npm_stamp" ] || [ package-lock.json -nt "$npm_stamp" ]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+  touch "$npm_stamp"
 fi

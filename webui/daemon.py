@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+import peewee
 from cheroot import wsgi
 
 from firmware.config import default_data_dir
@@ -26,9 +27,11 @@ from firmware.system.notify import (
     setup_logging,
     watchdog_interval,
 )
+from webui import sessions
 from webui.app import build_app
 
 TICK = 0.2
+PURGE_EVERY = 600.0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -54,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("data directory %s does not exist", data_dir)
         return 1
     db = open_db(data_dir)
-    server = wsgi.Server((args.host, args.web_port), build_app(db), numthreads=args.threads)
+    app = build_app(db, data_dir)
+    server = wsgi.Server((args.host, args.web_port), app, numthreads=args.threads)
     try:
         server.prepare()
     except OSError as exc:
@@ -78,7 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     interval = watchdog_interval()
     next_ping = 0.0
+    next_purge = 0.0
     while not stop_signal and serving.is_alive():
+        if time.monotonic() >= next_purge:
+            # Expired sessions are refused on sight; this only keeps the table small.
+            next_purge = time.monotonic() + PURGE_EVERY
+            try:
+                with db.connection_context():
+                    sessions.purge_expired()
+            except peewee.DatabaseError as exc:
+                log.warning("cannot purge expired sessions: %s", exc)
         if interval is not None and time.monotonic() >= next_ping:
             # Only while the HTTP thread lives: a dead server must let the watchdog fire.
             notify_watchdog()

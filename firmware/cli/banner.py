@@ -6,7 +6,8 @@ from firmware.cli.table import format_table
 from firmware.config import BoxConfig
 
 
-def banner(cfg: BoxConfig, host: str, extensions: list[tuple[str, str, str]]) -> str:
+def banner(cfg: BoxConfig, host: str, extensions: list[tuple[str, str, str]],
+           has_admin: bool = True) -> str:
     lines = [
         f"ccbox 呼叫中心一体机 — board {cfg.board}",
         f"  SIP server : {host}:{cfg.sip_port}  (UDP and TCP)",
@@ -15,6 +16,13 @@ def banner(cfg: BoxConfig, host: str, extensions: list[tuple[str, str, str]]) ->
         f"  Data dir   : {cfg.data_dir}",
         "",
     ]
+    if not has_admin:
+        # No web password ships with the box (decision 0011): the first admin is made here.
+        lines += [
+            "  No web admin yet. Create one (the password is printed once):",
+            f"    ccbox user add NAME --role admin --data {cfg.data_dir}",
+            "",
+        ]
     if extensions:
         lines += [
             "  Demo extensions: register a softphone with user = number, the password below,",

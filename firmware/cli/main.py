@@ -9,10 +9,11 @@ from pathlib import Path
 
 import peewee
 
-from firmware.cli import cdr, ext, pstn, run, status
+from firmware.cli import cdr, ext, pstn, run, status, users
 from firmware.cli.errors import CliError
 from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
 from firmware.db.migrations import SchemaError
+from firmware.db.models import LANGUAGES, ROLES
 
 
 def _positive(text: str) -> int:
@@ -100,6 +101,24 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seconds", type=float, default=10.0, metavar="N",
                    help="hang up N seconds after the answer (default: 10)")
 
+    p = sub.add_parser("user", help="web UI users (the first admin is made here)")
+    user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    q = user_sub.add_parser("add", parents=[data], help="add a web UI user")
+    q.add_argument("name")
+    q.add_argument("--role", required=True, choices=ROLES)
+    q.add_argument("--language", default="zh_CN", choices=LANGUAGES)
+    q.add_argument("--password-stdin", action="store_true",
+                   help="read the password from the first line of stdin "
+                   "(default: generate a strong one and print it)")
+    user_sub.add_parser("list", parents=[data], help="list web UI users")
+    q = user_sub.add_parser("passwd", parents=[data],
+                            help="set a new password (and unlock the user)")
+    q.add_argument("name")
+    q.add_argument("--password-stdin", action="store_true",
+                   help="read the password from stdin (default: generate one)")
+    q = user_sub.add_parser("unlock", parents=[data], help="clear a sign-in lockout")
+    q.add_argument("name")
+
     p = sub.add_parser("cdr", help="call detail records")
     cdr_sub = p.add_subparsers(dest="cdr_command", required=True, metavar="ACTION")
     q = cdr_sub.add_parser("list", parents=[data], help="most recent calls first")
@@ -140,6 +159,14 @@ def dispatch(args: argparse.Namespace) -> int:
         return ext.delete(data_dir, args.number)
     if args.command == "status":
         return status.status(data_dir)
+    if args.command == "user":
+        if args.user_command == "add":
+            return users.add(data_dir, args.name, args.role, args.language, args.password_stdin)
+        if args.user_command == "list":
+            return users.list_(data_dir)
+        if args.user_command == "passwd":
+            return users.passwd(data_dir, args.name, args.password_stdin)
+        return users.unlock(data_dir, args.name)
     if args.command == "pstn":
         return pstn.call(data_dir, args.number, args.caller, args.play, args.dtmf, args.seconds)
     return cdr.list_(data_dir, args.limit)

@@ -13,6 +13,7 @@ from firmware.cli.supervise import ChildSpec, Supervisor
 from firmware.config import BoxConfig, load_board
 from firmware.db.connection import open_db
 from firmware.db.demo import ensure_demo_data
+from firmware.db.models import User
 from firmware.system.net import accepts_tcp, bind_problem, guess_advertise_host
 
 READY_LINE = "ccbox ready"
@@ -90,11 +91,12 @@ def run(cfg: BoxConfig, ready_timeout: float) -> int:
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(cfg.data_dir)
     demo = ensure_demo_data(db)
+    has_admin = User.select().where((User.role == "admin") & User.enabled).exists()
     db.close()
     host = cfg.advertise_host or guess_advertise_host(cfg.bind_host)
     _clear_stale_socket(switchd_socket(cfg.data_dir))
     _preflight(cfg)
-    print(banner(cfg, host, demo), flush=True)
+    print(banner(cfg, host, demo, has_admin), flush=True)
 
     def ready() -> None:
         print(READY_LINE, flush=True)

@@ -99,9 +99,60 @@ def _m0002_digest_algorithms(db: peewee.SqliteDatabase, migrator: SqliteMigrator
     )
 
 
+_WEB_AUTH_SCHEMA = (
+    # Web UI users (decision 0011). `failed_logins`/`locked_until` carry the per-user
+    # lockout across webd restarts; `language` is the user's UI language.
+    """CREATE TABLE "user" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "password_hash" VARCHAR(255) NOT NULL,
+        "role" VARCHAR(255) NOT NULL,
+        "language" VARCHAR(255) NOT NULL,
+        "enabled" INTEGER NOT NULL,
+        "failed_logins" INTEGER NOT NULL,
+        "locked_until" REAL NOT NULL,
+        "created" REAL NOT NULL)""",
+    'CREATE UNIQUE INDEX "user_name" ON "user" ("name")',
+    # Server-side sessions: the cookie holds a random token, the table only its SHA-256,
+    # so a copy of the database cannot be replayed as a cookie.
+    """CREATE TABLE "session" (
+        "token_hash" VARCHAR(255) NOT NULL PRIMARY KEY,
+        "user_id" INTEGER NOT NULL REFERENCES "user" ("id") ON DELETE CASCADE,
+        "csrf_token" VARCHAR(255) NOT NULL,
+        "created" REAL NOT NULL,
+        "last_seen" REAL NOT NULL,
+        "expires_at" REAL NOT NULL,
+        "address" VARCHAR(255) NOT NULL)""",
+    'CREATE INDEX "session_user_id" ON "session" ("user_id")',
+    'CREATE INDEX "session_expires_at" ON "session" ("expires_at")',
+    # Who changed what, from where. `actor` is a name, not a foreign key: the log must
+    # outlive the deletion of the user it names.
+    """CREATE TABLE "oplog" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "at" REAL NOT NULL,
+        "actor" VARCHAR(255) NOT NULL,
+        "address" VARCHAR(255) NOT NULL,
+        "action" VARCHAR(255) NOT NULL,
+        "target" VARCHAR(255) NOT NULL,
+        "before" TEXT,
+        "after" TEXT)""",
+    'CREATE INDEX "oplog_at" ON "oplog" ("at")',
+    # Call-record search: "number" matches caller, called or callee (an OR that SQLite
+    # only answers from indexes when every column has one), and direction + time range.
+    'CREATE INDEX "cdr_callee" ON "cdr" ("callee")',
+    'CREATE INDEX "cdr_direction_start" ON "cdr" ("direction", "start")',
+)
+
+
+def _m0003_web_auth(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for statement in _WEB_AUTH_SCHEMA:
+        run_sql(db, statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _m0001_initial),
     Migration(2, "per-extension digest algorithms", _m0002_digest_algorithms),
+    Migration(3, "web users, sessions, operation log", _m0003_web_auth),
 )
 
 

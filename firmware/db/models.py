@@ -6,6 +6,7 @@ and an extension compare without conversions.
 
 from __future__ import annotations
 
+import re
 import time
 
 import peewee
@@ -16,6 +17,7 @@ class BaseModel(peewee.Model):
 
 
 class Extension(BaseModel):
+    id = peewee.AutoField()
     number = peewee.CharField(unique=True)
     name = peewee.CharField(default="")
     # Plain text on purpose: see docs/decisions/0003-sip-secrets.md.
@@ -48,11 +50,12 @@ class Registration(BaseModel):
 
 
 class Cdr(BaseModel):
+    id = peewee.AutoField()
     call_id = peewee.CharField(unique=True)
     direction = peewee.CharField(default="")
     caller = peewee.CharField(index=True)
     called = peewee.CharField(index=True)
-    callee = peewee.CharField(default="")  # who actually answered; "" when nobody did
+    callee = peewee.CharField(default="", index=True)  # who answered; "" when nobody did
     start = peewee.FloatField(index=True)
     answer = peewee.FloatField(null=True)
     end = peewee.FloatField()
@@ -67,6 +70,7 @@ class Cdr(BaseModel):
 
     class Meta:
         table_name = "cdr"
+        indexes = ((("direction", "start"), False),)
 
 
 class Setting(BaseModel):
@@ -77,4 +81,54 @@ class Setting(BaseModel):
         table_name = "setting"
 
 
-MODELS: list[type[peewee.Model]] = [Extension, Registration, Cdr, Setting]
+ROLES = ("admin", "supervisor", "agent", "auditor", "field")
+USER_NAME = re.compile(r"^[A-Za-z0-9_.@-]{2,32}$")
+LANGUAGES = ("zh_CN", "en")
+
+
+class User(BaseModel):
+    """A web UI account (not a SIP account: those are extensions)."""
+
+    id = peewee.AutoField()
+
+    name = peewee.CharField(unique=True)
+    password_hash = peewee.CharField()  # argon2id, see webui/passwords.py
+    role = peewee.CharField()  # one of ROLES
+    language = peewee.CharField(default="zh_CN")  # one of LANGUAGES
+    enabled = peewee.BooleanField(default=True)
+    failed_logins = peewee.IntegerField(default=0)  # consecutive, reset on success
+    locked_until = peewee.FloatField(default=0.0)
+    created = peewee.FloatField(default=time.time)
+
+    class Meta:
+        table_name = "user"
+
+
+class Session(BaseModel):
+    token_hash = peewee.CharField(primary_key=True)
+    user = peewee.ForeignKeyField(User, on_delete="CASCADE", backref="sessions")
+    csrf_token = peewee.CharField()
+    created = peewee.FloatField()
+    last_seen = peewee.FloatField()
+    expires_at = peewee.FloatField(index=True)
+    address = peewee.CharField(default="")
+
+    class Meta:
+        table_name = "session"
+
+
+class OpLog(BaseModel):
+    id = peewee.AutoField()
+    at = peewee.FloatField(index=True, default=time.time)
+    actor = peewee.CharField()
+    address = peewee.CharField(default="")
+    action = peewee.CharField()  # e.g. "extension.add", "recording.play"
+    target = peewee.CharField(default="")
+    before = peewee.TextField(null=True)  # JSON, never a secret
+    after = peewee.TextField(null=True)
+
+    class Meta:
+        table_name = "oplog"
+
+
+MODELS: list[type[peewee.Model]] = [Extension, Registration, Cdr, Setting, User, Session, OpLog]

@@ -1,13 +1,15 @@
-"""`ccbox run` end to end with the real daemons, and the webd placeholder on its own."""
+"""`ccbox run` end to end with the real daemons, and webd on its own."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -52,7 +54,7 @@ def _wait_http(url: str, proc: subprocess.Popen[str], timeout: float = 10) -> No
     raise AssertionError(f"{url} never answered")
 
 
-def test_webd_placeholder_page_and_clean_stop(tmp_path: Path) -> None:
+def test_webd_sends_anonymous_users_to_signin_and_stops_cleanly(tmp_path: Path) -> None:
     demo = ensure_demo_data(open_db(tmp_path))
     port = _free_port()
     proc = subprocess.Popen(
@@ -74,12 +76,14 @@ def test_webd_placeholder_page_and_clean_stop(tmp_path: Path) -> None:
     try:
         _wait_http(f"http://127.0.0.1:{port}/healthz", proc)
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, "ok")
-        status, page = _get(f"http://127.0.0.1:{port}/")
+        status, page = _get(f"http://127.0.0.1:{port}/")  # redirected to the sign-in page
         assert status == 200
-        assert "ccbox 呼叫中心一体机" in page and "web UI coming" in page
-        assert "坐席01" in page and "班长" in page and "8101" in page
+        assert 'action="/signin"' in page and "登录" in page
+        # No admin yet: the page says how to make the first one (there is no default).
+        assert "ccbox user add NAME --role admin" in page
+        assert "8101" not in page
         for _, _, password in demo:
-            assert password not in page  # no login yet: no secrets on the page
+            assert password not in page
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
@@ -136,10 +140,32 @@ def test_ccbox_run_starts_both_daemons_and_stops_on_ctrl_c(tmp_path: Path) -> No
         )
         assert status.returncode == 0, status.stderr
         assert "uptime" in status.stdout
+        assert "No web admin yet" in text and "ccbox user add NAME --role admin" in text
+        _signed_in_dashboard_shows_switchd(data, web)
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+
+
+def _signed_in_dashboard_shows_switchd(data: Path, web: int) -> None:
+    """The first admin from the CLI signs in; the dashboard has switchd's live status."""
+    add = subprocess.run(
+        [CCBOX, "user", "add", "boss", "--role", "admin", "--password-stdin", "--data", str(data)],
+        input="Run-Test-Passw0rd\n", capture_output=True, text=True, timeout=30,
+    )
+    assert add.returncode == 0, add.stderr
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    base = f"http://127.0.0.1:{web}"
+    with opener.open(f"{base}/signin", timeout=5) as r:
+        token = re.search(r'name="csrf" value="([^"]+)"', r.read().decode()).group(1)  # type: ignore[union-attr]
+    form = urllib.parse.urlencode(
+        {"name": "boss", "password": "Run-Test-Passw0rd", "csrf": token}
+    ).encode()
+    with opener.open(f"{base}/signin", data=form, timeout=5) as r:
+        page = r.read().decode()  # redirected to the dashboard
+    assert 'id="status"' in page and 'id="registrations">0<' in page
+    assert "<td>span1</td>" in page  # the sim board's E1 span
 
 
 def test_webd_talks_sd_notify_under_systemd(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Helpers for testing the web UI without a browser."""

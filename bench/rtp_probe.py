@@ -13,22 +13,26 @@ phones. In `--mode direct` the A and B sockets of a call send to each other (no 
 baseline of the same packet rate through the same code.
 
 Every packet carries its send time (CLOCK_REALTIME, taken just before `sendto`), its
-stream and a sequence number; arrival is the kernel's receive timestamp (SO_TIMESTAMPNS),
-so the probe's own scheduling on the receive side does not count. Sends are spread over
-twenty 1 ms slots of the 20 ms period, as real phones' are.
+stream and a sequence number; arrival is the kernel's receive timestamp (SO_TIMESTAMPNS).
+Receiving runs in a forked child (at a lower priority, `--receiver-nice`): its own
+scheduling does not count, since the kernel stamps arrivals, and it never delays the
+sender. The sender spreads its sends over twenty 1 ms slots of the 20 ms period, as
+independent phones would, and skips slots rather than burst when it was not scheduled
+for more than a period (counted as `skipped_send_slots`).
 
 Once every stream is mapped (or `--map-timeout` passed), the probe lets media settle for
 `--settle` seconds, then measures for `--hold` seconds (the window), stops sending,
-waits `DRAIN` for stragglers and reports. Packets sent in the window and not received are
-lost. Latency is receive minus send; "jitter" is a percentile of latency minus the
-minimum latency. Progress and the result go to stdout as JSON lines (`event` key):
-ready, mapped, window_start, window_end, result.
+lets the receiver drain for `DRAIN` and reports. Packets sent in the window and not
+received are lost. Latency is receive minus send; "jitter" is a percentile of latency
+minus the minimum latency. Progress and the result go to stdout as JSON lines (`event`
+key): ready, mapped, window_start, window_end, result.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import select
 import socket
 import struct
@@ -154,7 +158,75 @@ def _percentiles(values: np.ndarray[Any, np.dtype[np.int64]]) -> dict[str, float
     }
 
 
+class Receiver:
+    """The receiving half, run in a forked child so that receiving never delays sending.
+
+    It records every probe packet (stream << 32 | seq, send time, latency) until told to
+    stop on its control pipe, drains for `DRAIN`, and saves what it has to `out`."""
+
+    def __init__(self, streams: list[Stream], control: int, out: Path) -> None:
+        self.by_fd = {s.sock.fileno(): s.sock for s in streams}
+        self.control = control
+        self.out = out
+        self.keys = array("q")
+        self.sends = array("q")
+        self.lats = array("q")
+        self.foreign = 0
+
+    def receive(self, sock: socket.socket) -> None:
+        try:
+            data, anc, _flags, _addr = sock.recvmsg(512, _ANC_SPACE)
+        except OSError:
+            return
+        if len(data) < _RTP.size + _BODY.size:
+            self.foreign += 1
+            return
+        sent, stream, seq, magic = _BODY.unpack_from(data, _RTP.size)
+        if magic != MAGIC:
+            self.foreign += 1
+            return
+        arrival = -1
+        for level, kind, cdata in anc:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                sec, nsec = _TIMESPEC.unpack_from(cdata)
+                arrival = sec * 1_000_000_000 + nsec
+        if arrival < 0:
+            arrival = time.time_ns()
+        self.keys.append((stream << 32) | seq)
+        self.sends.append(sent)
+        self.lats.append(arrival - sent)
+
+    def run(self) -> None:
+        ep = select.epoll()
+        for fd in self.by_fd:
+            ep.register(fd, select.EPOLLIN)
+        ep.register(self.control, select.EPOLLIN)
+        by_fd = self.by_fd
+        receive = self.receive
+        deadline = -1.0
+        while True:
+            timeout = -1.0 if deadline < 0 else max(0.0, deadline - time.monotonic())
+            for fd, _ev in ep.poll(timeout):
+                sock = by_fd.get(fd)
+                if sock is not None:
+                    receive(sock)
+                elif fd == self.control:
+                    ep.unregister(fd)
+                    deadline = time.monotonic() + DRAIN
+            if deadline >= 0 and time.monotonic() >= deadline:
+                break
+        np.savez(
+            self.out,
+            keys=np.frombuffer(self.keys, dtype=np.int64),
+            sent_ns=np.frombuffer(self.sends, dtype=np.int64),
+            latency_ns=np.frombuffer(self.lats, dtype=np.int64),
+            foreign=np.array([self.foreign]),
+        )
+
+
 class Probe:
+    """The sending half and the conductor: maps streams, paces them, runs the window."""
+
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.host: str = args.host
@@ -165,21 +237,17 @@ class Probe:
         self.a = streams[0::2]
         self.b = streams[1::2]
         self.by_port = {s.port: s for s in streams}
-        self.by_fd = {s.sock.fileno(): s for s in streams}
         self.slots: list[list[Stream]] = [[] for _ in range(SLOTS)]
         self.mapped = 0
-        # Receive records for the window: stream << 32 | seq, and latency in ns.
-        self.keys = array("q")
-        self.lats = array("q")
-        self.sends = array("q")  # send times of the same packets (for --dump)
         self.lateness = array("q")  # how late each slot's sends left, in the window
         self.w_start = -1
         self.w_end = -1
         self.counting = False
-        self.sending = True
         self.first_mapped: float | None = None
-        self.foreign = 0
         self.skipped_slots = 0
+        self.received_path = args.workdir / f"received_{args.mode}.npz"
+        self.receiver_pid = 0
+        self._control = -1
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -187,6 +255,39 @@ class Probe:
         for name, side in (("a.csv", self.a), ("b.csv", self.b)):
             text = "SEQUENTIAL\n" + "".join(f"{s.port}\n" for s in side)
             (workdir / name).write_text(text)
+
+    def start_receiver(self) -> None:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: receive, save, leave without running the parent's code
+            status = 1
+            try:
+                os.close(write_end)
+                os.setpriority(os.PRIO_PROCESS, 0, self.args.receiver_nice)
+                Receiver(self.streams, read_end, self.received_path).run()
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(read_end)
+        self.receiver_pid = pid
+        self._control = write_end
+
+    def stop_receiver(self, timeout: float = 30.0) -> None:
+        if self._control >= 0:
+            os.write(self._control, b"x")
+            os.close(self._control)
+            self._control = -1
+        deadline = time.monotonic() + timeout
+        while self.receiver_pid and time.monotonic() < deadline:
+            pid, _status = os.waitpid(self.receiver_pid, os.WNOHANG)
+            if pid:
+                self.receiver_pid = 0
+                return
+            time.sleep(0.05)
+        if self.receiver_pid:
+            os.kill(self.receiver_pid, 9)
+            os.waitpid(self.receiver_pid, 0)
+            self.receiver_pid = 0
 
     def start_stream(self, s: Stream, dest: tuple[str, int]) -> None:
         if s.dest is None:
@@ -235,78 +336,40 @@ class Probe:
             if counting:
                 s.sent_window += 1
 
-    def receive(self, fd: int) -> None:
-        s = self.by_fd.get(fd)
-        if s is None:
-            return
-        try:
-            data, anc, _flags, _addr = s.sock.recvmsg(512, _ANC_SPACE)
-        except OSError:
-            return
-        if len(data) < _RTP.size + _BODY.size:
-            self.foreign += 1
-            return
-        sent, stream, seq, magic = _BODY.unpack_from(data, _RTP.size)
-        if magic != MAGIC:
-            self.foreign += 1
-            return
-        if self.w_start < 0 or sent < self.w_start:
-            return
-        arrival = -1
-        for level, kind, cdata in anc:
-            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
-                sec, nsec = _TIMESPEC.unpack_from(cdata)
-                arrival = sec * 1_000_000_000 + nsec
-        if arrival < 0:
-            arrival = time.time_ns()
-        self.keys.append((stream << 32) | seq)
-        self.lats.append(arrival - sent)
-        self.sends.append(sent)
-
     # -- the loop --------------------------------------------------------------------------
 
     def run(self, tails: list[LogTail]) -> dict[str, Any]:
         args = self.args
-        ep = select.epoll()
-        for fd in self.by_fd:
-            ep.register(fd, select.EPOLLIN)
         total = len(self.streams)
         start = time.monotonic()
         map_deadline = start + args.map_timeout
-        # With calls held call_seconds, the first BYE leaves that long after the first
-        # answer: the window must end before it (margin for the BYE's own ramp).
         phase = "mapping"
         settle_until = 0.0
         window_until = 0.0
-        drain_until = 0.0
         next_tail = 0.0
         tick = 0
         tick_due = time.monotonic_ns()
         while True:
             now_ns = time.monotonic_ns()
-            timeout = max(0.0, (tick_due - now_ns) / 1e9)
-            for fd, _ev in ep.poll(timeout):
-                self.receive(fd)
-            now_ns = time.monotonic_ns()
-            if self.sending:
-                if now_ns - tick_due > PERIOD_NS:
-                    # More than a period behind (the probe was not scheduled): skip the
-                    # missed slots rather than send a burst no set of real phones would
-                    # send, which would queue in the box and count as its latency.
-                    missed = (now_ns - tick_due) // SLOT_NS
-                    if self.counting:
-                        self.lateness.append(now_ns - tick_due)
-                        self.skipped_slots += missed
-                    tick += missed
-                    tick_due += missed * SLOT_NS
-                while now_ns >= tick_due:
-                    if self.counting:
-                        self.lateness.append(now_ns - tick_due)
-                    self.send_slot(tick % SLOTS)
-                    tick += 1
-                    tick_due += SLOT_NS
-            else:
-                tick_due = now_ns + SLOT_NS
+            if tick_due > now_ns:
+                time.sleep((tick_due - now_ns) / 1e9)
+                now_ns = time.monotonic_ns()
+            if now_ns - tick_due > PERIOD_NS:
+                # More than a period behind (the probe was not scheduled): skip the missed
+                # slots rather than send a burst no set of real phones would send, which
+                # would queue in the box and count as its latency.
+                missed = (now_ns - tick_due) // SLOT_NS
+                if self.counting:
+                    self.lateness.append(now_ns - tick_due)
+                    self.skipped_slots += missed
+                tick += missed
+                tick_due += missed * SLOT_NS
+            while now_ns >= tick_due:
+                if self.counting:
+                    self.lateness.append(now_ns - tick_due)
+                self.send_slot(tick % SLOTS)
+                tick += 1
+                tick_due += SLOT_NS
             now = now_ns / 1e9
             if phase == "mapping":
                 if now >= next_tail:
@@ -332,32 +395,28 @@ class Probe:
                     self.w_start = time.time_ns()
                     self.counting = True
                     emit("window_start", t=time.time(), hold=hold)
-            elif phase == "window":
-                if now >= window_until:
-                    self.counting = False
-                    self.sending = False
-                    self.w_end = time.time_ns()
-                    emit("window_end", t=time.time())
-                    phase = "drain"
-                    drain_until = now + DRAIN
-            elif phase == "drain" and now >= drain_until:
+            elif phase == "window" and now >= window_until:
+                self.counting = False
+                self.w_end = time.time_ns()
+                emit("window_end", t=time.time())
                 break
-        ep.close()
+        self.stop_receiver()
         return self.result()
 
     def result(self) -> dict[str, Any]:
         sent = sum(s.sent_window for s in self.streams)
-        keys = np.frombuffer(self.keys, dtype=np.int64)
-        lats = np.frombuffer(self.lats, dtype=np.int64)
-        unique = int(np.unique(keys).size) if keys.size else 0
+        got = np.load(self.received_path)
+        sent_ns = got["sent_ns"]
+        keep = (sent_ns >= self.w_start) & (sent_ns < self.w_end)
+        keys = got["keys"][keep]
+        lats = got["latency_ns"][keep]
+        unique_keys = np.unique(keys)
+        unique = int(unique_keys.size)
         streams_lossy = 0
-        if keys.size:
-            per_stream = np.bincount(
-                np.unique(keys) >> 32, minlength=len(self.streams)
-            )
+        if unique:
+            per_stream = np.bincount(unique_keys >> 32, minlength=len(self.streams))
             expected = np.array([s.sent_window for s in self.streams])
             streams_lossy = int(np.count_nonzero(per_stream[: expected.size] < expected))
-        direction = (keys >> 32) & 1 if keys.size else keys
         out: dict[str, Any] = {
             "mode": self.args.mode,
             "calls": self.args.calls,
@@ -369,11 +428,12 @@ class Probe:
             "lost": sent - unique,
             "duplicates": int(keys.size) - unique,
             "streams_with_loss": streams_lossy,
-            "foreign_packets": self.foreign,
+            "foreign_packets": int(got["foreign"][0]),
             "skipped_send_slots": self.skipped_slots,
             **_percentiles(lats),
         }
         if keys.size:
+            direction = (keys >> 32) & 1
             for name, side in (("a_to_b", 0), ("b_to_a", 1)):
                 part = _percentiles(lats[direction == side])
                 out[name] = {k: part[k] for k in ("lat_p50_ms", "lat_p99_ms", "jitter_p99_ms")}
@@ -381,17 +441,15 @@ class Probe:
         if late.size:
             out["send_late_p99_ms"] = round(float(np.percentile(late, 99)) / 1e6, 3)
             out["send_late_max_ms"] = round(float(late.max()) / 1e6, 3)
+        if self.args.dump is not None:
+            np.savez_compressed(self.args.dump, keys=keys, sent_ns=sent_ns[keep], latency_ns=lats)
+        if not self.args.keep_received:
+            self.received_path.unlink(missing_ok=True)
         return out
 
-    def dump(self, path: Path) -> None:
-        np.savez_compressed(
-            path,
-            keys=np.frombuffer(self.keys, dtype=np.int64),
-            sent_ns=np.frombuffer(self.sends, dtype=np.int64),
-            latency_ns=np.frombuffer(self.lats, dtype=np.int64),
-        )
-
     def close(self) -> None:
+        if self.receiver_pid:
+            self.stop_receiver(timeout=2.0)
         for s in self.streams:
             s.sock.close()
         for sock in self._held:
@@ -399,24 +457,53 @@ class Probe:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="rtp_probe", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="rtp_probe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--calls", type=int, required=True)
     p.add_argument("--mode", choices=("box", "direct"), default="box")
-    p.add_argument("--workdir", type=Path, required=True,
-                   help="where a.csv/b.csv are written and a.log/b.log are read")
+    p.add_argument(
+        "--workdir",
+        type=Path,
+        required=True,
+        help="where a.csv/b.csv are written and a.log/b.log are read",
+    )
     p.add_argument("--hold", type=float, default=60.0, help="measuring window, seconds")
     p.add_argument("--settle", type=float, default=1.0)
-    p.add_argument("--map-timeout", type=float, default=30.0,
-                   help="seconds to wait for every call's media to be mapped")
-    p.add_argument("--call-seconds", type=float, default=0.0,
-                   help="how long sipp holds each call: the window ends 2 s before the "
-                        "first call can end (0: no limit)")
+    p.add_argument(
+        "--map-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for every call's media to be mapped",
+    )
+    p.add_argument(
+        "--call-seconds",
+        type=float,
+        default=0.0,
+        help="how long sipp holds each call: the window ends 2 s before the "
+        "first call can end (0: no limit)",
+    )
     p.add_argument("--port-base", type=int, default=34000)
-    p.add_argument("--dump", type=Path, default=None,
-                   help="write every packet's stream<<32|seq, send time and latency (ns) "
-                        "to this .npz file, for a closer look")
+    p.add_argument(
+        "--receiver-nice",
+        type=int,
+        default=0,
+        help="niceness of the receiving process (it reads kernel arrival times, "
+        "so it may lag; the sender must not)",
+    )
+    p.add_argument(
+        "--keep-received",
+        action="store_true",
+        help="keep the receiver's raw records (received_MODE.npz)",
+    )
+    p.add_argument(
+        "--dump",
+        type=Path,
+        default=None,
+        help="write every packet's stream<<32|seq, send time and latency (ns) "
+        "to this .npz file, for a closer look",
+    )
     return p.parse_args(argv)
 
 
@@ -433,11 +520,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             probe.write_csvs(args.workdir)
             tails = [LogTail(args.workdir / "a.log"), LogTail(args.workdir / "b.log")]
-        emit("ready", a_csv=str(args.workdir / "a.csv"), b_csv=str(args.workdir / "b.csv"),
-             streams=len(probe.streams))
+        probe.start_receiver()
+        emit(
+            "ready",
+            a_csv=str(args.workdir / "a.csv"),
+            b_csv=str(args.workdir / "b.csv"),
+            streams=len(probe.streams),
+            receiver_pid=probe.receiver_pid,
+        )
         emit("result", **probe.run(tails))
-        if args.dump is not None:
-            probe.dump(args.dump)
     finally:
         probe.close()
     return 0

@@ -30,7 +30,9 @@ from firmware.switch.events import (
 )
 
 if TYPE_CHECKING:
+    from firmware.switch.acd_call import AcdService
     from firmware.switch.core import Switch
+    from firmware.switch.ivr_call import IvrSession
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,10 @@ class Call:
         self.held_by: set[str] = set()
         self.ring_timer: Callable[[], None] | None = None
         self.direction = "internal"  # the router says "inbound"/"outbound" for trunk calls
+        self.ivr: IvrSession | None = None  # while an IVR flow drives (or drove) the call
+        self.acd: AcdService | None = None  # while queued or connected through a queue
+        self.extra: dict[str, str] = {}  # for the call record (queue, agent, ...)
+        self.devices_in_use: set[str] = set()  # extensions this call keeps busy (ACD)
         a.listener = self
 
     # ---------------------------------------------------------------------------------------
@@ -106,7 +112,9 @@ class Call:
             ch.hangup(Cause.NON_SELECTED_USER_CLEARING)
             return
         self.b = ch
-        self.answer_at = time.time()
+        now = time.time()
+        if self.answer_at is None:  # an IVR call was answered by the box already
+            self.answer_at = now
         if self.ring_timer:
             self.ring_timer()
             self.ring_timer = None
@@ -115,7 +123,8 @@ class Call:
                 other.hangup(Cause.NON_SELECTED_USER_CLEARING)
         self.forks = [ch]
         self.a.answer()
-        self.publish(Established(self.answer_at, self.id, ch.id, ch.peer_name))
+        self.publish(Established(now, self.id, ch.id, ch.peer_name))
+        self.mark_in_use(self.a, ch)
         self._start_media()
 
     def _start_media(self) -> None:
@@ -134,6 +143,8 @@ class Call:
         if self.end_at is not None:
             return
         if ch is self.a:
+            if self.ivr is not None:
+                self.ivr.hangup()
             self.finish(cause, "caller")
             return
         if ch is self.b:
@@ -144,10 +155,16 @@ class Call:
             self.fork_causes.append(cause)
             if not self.forks and self.b is None:
                 best = min(self.fork_causes, key=lambda c: _CAUSE_RANK.get(c, 9))
-                self.finish(best, "callee")
+                if not self._back_to_ivr(best):
+                    self.finish(best, "callee")
 
     def channel_dtmf(self, ch: Channel, digit: str) -> None:
         self.publish(DigitsReceived(time.time(), self.id, ch.id, digit))
+        if ch is self.a and self.b is None:
+            if self.acd is not None:
+                self.acd.digit(self, digit)
+            elif self.ivr is not None and not self.forks:
+                self.ivr.digit(digit)
 
     def channel_hold(self, ch: Channel, held: bool) -> None:
         other = self.b if ch is self.a else self.a
@@ -169,7 +186,32 @@ class Call:
             for ch in list(self.forks):
                 ch.hangup(Cause.NO_ANSWER)
             self.forks.clear()
-            self.finish(Cause.NO_ANSWER, "system")
+            if not self._back_to_ivr(Cause.NO_ANSWER):
+                self.finish(Cause.NO_ANSWER, "system")
+
+    def mark_in_use(self, *legs: Channel) -> None:
+        """Phones (SIP extensions) on an answered call are busy for the ACD (ring in use)."""
+        for ch in legs:
+            device = ch.peer_name if ch.tech == "sip" else ""
+            if device and device not in self.devices_in_use:
+                self.devices_in_use.add(device)
+                self.switch.device_state(device, True)
+
+    def _back_to_ivr(self, cause: Cause) -> bool:
+        """An IVR transfer failed: the flow takes the call back (its `on_fail`)."""
+        ivr = self.ivr
+        if ivr is None or ivr.transfer is None or self.end_at is not None:
+            return False
+        if self.ring_timer:
+            self.ring_timer()
+            self.ring_timer = None
+        if self.bridge is not None:  # early media of the failed target
+            self.switch.unbridge_media(self.bridge)
+            self.bridge = None
+        self.fork_causes.clear()
+        self.ring_at = None
+        ivr.transfer_failed(cause)
+        return True
 
     def finish(self, cause: Cause, released_by: str) -> None:
         """End the whole call: release every leg still up, stop media, emit the record."""
@@ -178,6 +220,11 @@ class Call:
         self.end_at = time.time()
         self.cause = cause
         self.released_by = released_by
+        if self.acd is not None:
+            self.acd.call_finished(self)
+        for device in self.devices_in_use:
+            self.switch.device_state(device, False)
+        self.devices_in_use.clear()
         if self.ring_timer:
             self.ring_timer()
             self.ring_timer = None
@@ -195,6 +242,12 @@ class Call:
             recording = str(self.recording_path)
             self.publish(RecordingStopped(self.end_at, self.id, recording, seconds))
             self.recorder = None
+        extra = {"direction": self.direction,
+                 **({"ring_at": f"{self.ring_at:.3f}"} if self.ring_at else {})}
+        if self.ivr is not None:
+            self.ivr.close()
+            extra.update(self.ivr.extra())
+        extra.update(self.extra)
         callee = self.b.peer_name if self.b is not None else ""
         self.publish(
             CallEnded(
@@ -209,8 +262,7 @@ class Call:
                 cause,
                 released_by,
                 recording,
-                {"direction": self.direction,
-                 **({"ring_at": f"{self.ring_at:.3f}"} if self.ring_at else {})},
+                extra,
             )
         )
         self.switch.call_ended(self)
@@ -222,7 +274,9 @@ class Call:
             "caller": self.a.caller.number,
             "called": self.a.called,
             "callee": self.b.peer_name if self.b else None,
-            "state": "up" if self.b is not None else "ringing" if self.ring_at else "setup",
+            "state": ("up" if self.b is not None else "ringing" if self.ring_at
+                      else "queued" if self.acd is not None
+                      else "ivr" if self.ivr is not None else "setup"),
             "age": round(now - self.start, 1),
             "talk": round(now - self.answer_at, 1) if self.answer_at else 0,
             "held_by": sorted(self.held_by),

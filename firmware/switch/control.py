@@ -31,8 +31,15 @@ class ControlServer:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-        self._server = await asyncio.start_unix_server(self._client, path=str(self.path))
-        os.chmod(self.path, 0o660)
+        # Bind under a temporary name and rename once listening: `ccbox run` takes the
+        # socket file's existence as "switchd ready", and between bind() and listen()
+        # a client would be refused.
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        self._server = await asyncio.start_unix_server(self._client, path=str(tmp))
+        os.chmod(tmp, 0o660)
+        os.replace(tmp, self.path)
 
     async def stop(self) -> None:
         if self._server is not None:

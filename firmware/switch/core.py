@@ -6,21 +6,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from firmware.ivr import Transfer, TransferKind
 from firmware.media.codecs import Codec
 from firmware.media.engine import MediaEngine, RtpLeg
 from firmware.media.frame_bridge import FrameBridge
 from firmware.media.frame_leg import FrameLeg
 from firmware.media.recorder import StereoRecorder
+from firmware.switch.acd_call import AcdService
 from firmware.switch.bus import EventBus
 from firmware.switch.call import Call
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, ChannelListener, Party
 from firmware.switch.events import Originated
-from firmware.switch.router import TRUNK_TECHS, Reject, Router
+from firmware.switch.ivr_call import IvrServices, IvrSession
+from firmware.switch.router import TRUNK_TECHS, Reject, Route, Router
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,9 @@ class Switch:
         self.calls: dict[str, Call] = {}
         self.ring_timeout = RING_TIMEOUT
         self.completed = 0
+        self.ivr: IvrServices | None = None  # set when IVR flows are configured
+        self.acd: AcdService | None = None  # set when queues are configured
+        self._device_calls: Counter[str] = Counter()  # answered calls per extension
 
     # New calls -----------------------------------------------------------------------------
     def incoming(self, ch: Channel) -> None:
@@ -74,6 +81,17 @@ class Switch:
             return
         if ch.tech in TRUNK_TECHS:
             call.direction = "inbound"
+        if route.kind == "ivr":
+            self._start_ivr(call, route.target)
+            return
+        cause = self._dial(call, route)
+        if cause is not None:
+            call.finish(cause, "system")
+
+    def _dial(self, call: Call, route: Route) -> Cause | None:
+        """Place the legs for `route` and start the ring timer; a cause if none could be
+        placed."""
+        ch = call.a
         legs: Sequence[Channel]
         if route.kind == "trunk":
             call.direction = "outbound"
@@ -81,18 +99,88 @@ class Switch:
             if not legs:
                 # every channel busy, or the span down: what an exchange reports (Q.850 34)
                 log.info("call %s: no trunk channel for %s", call.id, route.target)
-                call.finish(Cause.NO_CIRCUIT_AVAILABLE, "system")
-                return
+                return Cause.NO_CIRCUIT_AVAILABLE
         else:
             legs = self.extensions.originate(route.target, ch.caller, call, _codecs_for(ch))
             if not legs:
                 log.info("call %s: extension %s is not registered", call.id, route.target)
-                call.finish(Cause.SUBSCRIBER_ABSENT, "system")
-                return
+                return Cause.SUBSCRIBER_ABSENT
         call.dial(legs)
         loop = asyncio.get_running_loop()
         handle = loop.call_later(self.ring_timeout, call.ring_timeout)
         call.ring_timer = handle.cancel
+        return None
+
+    # IVR ------------------------------------------------------------------------------------
+    def _start_ivr(self, call: Call, flow_id: str) -> None:
+        flow = self.ivr.flows.get(flow_id) if self.ivr is not None else None
+        if flow is None or self.ivr is None:
+            log.error("call %s: IVR flow %s is not active", call.id, flow_id)
+            call.finish(Cause.NO_ROUTE_DESTINATION, "system")
+            return
+        session = IvrSession(call, flow, self.ivr.env, self.ivr.prompts, self.ivr.adapters,
+                             self, self.ivr.clock)
+        call.ivr = session
+        if call.answer_at is None:
+            call.answer_at = time.time()  # the box answers: charging starts here
+        call.mark_in_use(call.a)
+        session.start()
+
+    def ivr_transfer(self, call: Call, action: Transfer) -> Cause | None:
+        """An IVR hands the call on (TransferTarget for IvrSession)."""
+        if action.kind is TransferKind.EXTENSION:
+            ext = self.router.directory.get(action.target)
+            if ext is None or not ext.enabled:
+                return Cause.UNALLOCATED_NUMBER
+            return self._dial(call, Route("extension", action.target))
+        if action.kind is TransferKind.EXTERNAL:
+            return self._dial(call, Route("trunk", action.target))
+        if self.acd is None:
+            log.warning("call %s: no ACD for queue %s", call.id, action.target)
+            return Cause.NO_ROUTE_DESTINATION
+        return self.acd.join(call, action.target, action.priority)
+
+    def dial_extension(self, call: Call, number: str) -> Cause | None:
+        return self._dial(call, Route("extension", number))
+
+    def originate_extension(self, number: str, call: Call, listener: ChannelListener
+                            ) -> Sequence[Channel]:
+        """Ring an extension for `call` with another listener (an ACD offer)."""
+        return self.extensions.originate(number, call.a.caller, listener, _codecs_for(call.a))
+
+    def originate_extension_for(self, number: str, shown: Party, listener: ChannelListener
+                                ) -> Sequence[Channel]:
+        """Ring an extension showing `shown` (a queue callback: the customer's number)."""
+        return self.extensions.originate(number, shown, listener, list(Codec))
+
+    def callback_call(self, agent_leg: Channel, number: str) -> Call:
+        """A new call whose first leg is an agent's answered leg (queue callback)."""
+        # For the record the agent calls the customer (the leg rang the agent showing the
+        # customer's number); drivers read neither field after the leg is up.
+        agent = agent_leg.called
+        agent_leg.caller, agent_leg.called = Party(agent), number
+        call = Call(self, agent_leg, self.bus.publish)
+        self.calls[call.id] = call
+        call.direction = "callback"
+        self.bus.publish(Originated(call.start, call.id, agent_leg.id, agent_leg.peer_name,
+                                    number, agent_leg.tech))
+        return call
+
+    def dial_number(self, call: Call, number: str) -> Cause | None:
+        """An extension if `number` is one, else out through the trunk as dialled."""
+        if self.router.directory.get(number) is not None:
+            return self._dial(call, Route("extension", number))
+        return self._dial(call, Route("trunk", number))
+
+    def device_state(self, device: str, in_use: bool) -> None:
+        """Count answered calls per extension; the ACD hears 0 <-> 1 changes."""
+        before = self._device_calls[device]
+        after = max(0, before + (1 if in_use else -1))
+        self._device_calls[device] = after
+        if after == 0:
+            del self._device_calls[device]
+        if self.acd is not None and (before == 0) != (after == 0):
+            self.acd.device_state(device, after > 0)
 
     def call_ended(self, call: Call) -> None:
         self.calls.pop(call.id, None)

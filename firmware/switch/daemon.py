@@ -16,15 +16,21 @@ from drivers.sim.telephony import SimTelephony
 from drivers.sip.addr import Address
 from drivers.sip.endpoint import SipConfig, SipEndpoint
 from drivers.sip.registrar import Binding
+from firmware.acd import AcdEngine, AcdError
 from firmware.config import ConfigError, load_board, parse_port_range
 from firmware.db.cdr_writer import CdrWriter
 from firmware.db.connection import open_db
 from firmware.db.registrations import RegistrationStore
 from firmware.media.engine import MediaEngine
+from firmware.media.prompt_gen import PromptToolMissing, ensure_stock
+from firmware.switch.acd_call import AcdService
+from firmware.switch.acd_setup import AcdSetupError, load_acd
 from firmware.switch.bus import EventBus
 from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
 from firmware.switch.directory import ExtensionDirectory
+from firmware.switch.ivr_call import IvrServices
+from firmware.switch.ivr_setup import load_ivr, load_routes
 from firmware.switch.router import Router
 from firmware.system.notify import notify_ready, notify_stopping, notify_watchdog, setup_logging
 
@@ -75,14 +81,19 @@ class SwitchDaemon:
                                self._binding_changed)
         restored = self._restore_bindings()
         await self.sip.start()
-        self.switch = Switch(self.bus, self.media, Router(self.directory), self.data, self.sip,
-                             record=not args.no_record)
+        ivr, routes = await loop.run_in_executor(None, self._prepare_ivr)
+        self.switch = Switch(self.bus, self.media, Router(self.directory, ivr_routes=routes),
+                             self.data, self.sip, record=not args.no_record)
+        self.switch.ivr = ivr
+        self.acd = self._start_acd(ivr)
+        self.switch.acd = self.acd
         self.sip.on_incoming = self.switch.incoming
         self.telephony = _telephony(args.board)
         handlers: dict[str, Handler] = {
             "status": self._status,
             "reload": self._reload,
             "ping": lambda _req: {"pong": time.time()},
+            "agent": self._agent,
         }
         if self.telephony is not None:
             self.telephony.start(self.switch.incoming)
@@ -109,9 +120,57 @@ class SwitchDaemon:
         await self.control.stop()
         await self.sip.stop()
         await self.media.stop()
+        if self.acd is not None:
+            self.acd.close()
         self.cdrs.stop()
         self.regstore.stop()
         log.info("switchd stopped")
+
+    # IVR ------------------------------------------------------------------------------------
+    def _prepare_ivr(self) -> tuple[IvrServices, dict[str, str]]:
+        """Prompts and flows, in a thread before READY: a caller never reaches an IVR
+        whose prompts are still being synthesised."""
+        try:
+            ensure_stock(self.data)
+        except PromptToolMissing as e:
+            # the box still switches calls; IVR callers hear silence, which the log explains
+            log.error("no stock prompts: %s", e)
+        ivr = load_ivr(self.data)
+        routes = {n: f for n, f in load_routes().items() if f in ivr.flows}
+        log.info("IVR: %d flow(s), routes %s", len(ivr.flows), routes)
+        return ivr, routes
+
+    def _start_acd(self, ivr: IvrServices) -> AcdService | None:
+        try:
+            config, logins = load_acd(self.data)
+            engine = AcdEngine(config)
+        except (AcdSetupError, AcdError) as e:
+            log.error("no ACD queues: %s", e)
+            return None
+        acd = AcdService(self.switch, engine, ivr.prompts,
+                         self.data / "logs" / "queue_log", ivr.clock)
+        for agent, device in logins.items():
+            try:
+                acd.agent_command(agent, "login", device)
+            except AcdError as e:
+                log.error("agent %s cannot log in at %s: %s", agent, device, e)
+        log.info("ACD: %d queue(s), %d agent(s) logged in", len(config.queues), len(logins))
+        return acd
+
+    def _agent(self, req: dict[str, Any]) -> dict[str, Any]:
+        """{"cmd": "agent", "agent": "8001", "action": "login|logout|ready|notready",
+        "device": "8001", "reason": "break"}"""
+        if self.acd is None:
+            raise ValueError("no ACD configured")
+        agent = str(req.get("agent", ""))
+        try:
+            self.acd.agent_command(agent, str(req.get("action", "")),
+                                   str(req.get("device", "")), str(req.get("reason", "break")))
+            st = self.acd.engine.agent_status(agent)
+        except AcdError as e:
+            raise ValueError(str(e)) from e
+        return {"agent": agent, "state": getattr(st.state, "value", str(st.state)),
+                "reason": st.reason}
 
     # Persistence of bindings --------------------------------------------------------------
     def _binding_changed(self, b: Binding, removed: bool) -> None:

@@ -66,6 +66,25 @@ class DigitsReceived(Event):
 
 
 @dataclass(frozen=True)
+class IvrLogged(Event):
+    """One line of an IVR session's log (node entered, digit, branch, transfer ...)."""
+
+    call_id: str
+    event: str
+    data: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgentStateChanged(Event):
+    """An ACD agent event (AgentReady, AgentNotReady, AgentRinging, ...) for CTI,
+    the wallboard and BLF; `kind` is the ACD's event class name."""
+
+    agent: str
+    kind: str
+    data: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class RecordingStarted(Event):
     call_id: str
     path: str

@@ -17,7 +17,7 @@ from firmware.switch.directory import ExtensionDirectory
 
 @dataclass(frozen=True)
 class Route:
-    kind: str  # "extension" or "trunk"; "queue", "ivr" later
+    kind: str  # "extension", "trunk" or "ivr" (target: a flow id); "queue" later
     target: str
 
 
@@ -35,17 +35,23 @@ TRUNK_TECHS = frozenset({"pri"})
 
 class Router:
     def __init__(self, directory: ExtensionDirectory, trunk_prefix: str = TRUNK_PREFIX,
-                 dids: dict[str, str] | None = None) -> None:
+                 dids: dict[str, str] | None = None,
+                 ivr_routes: dict[str, str] | None = None) -> None:
         self.directory = directory
         self.trunk_prefix = trunk_prefix
         # DID -> extension, for trunk calls to numbers that are not extensions
         self.dids = dict(dids or {})
+        # number -> IVR flow id, dialled from the PSTN (a DID) or from an extension
+        self.ivr_routes = dict(ivr_routes or {})
 
     def route(self, ch: Channel) -> Route | Reject:
         called = ch.called.strip()
         if not called:
             return Reject(Cause.INVALID_NUMBER_FORMAT, "no number dialled")
         from_trunk = ch.tech in TRUNK_TECHS
+        flow = self.ivr_routes.get(called)
+        if flow is not None:
+            return Route("ivr", flow)
         if from_trunk:
             called = self.dids.get(called, called)
         elif (self.trunk_prefix and called.startswith(self.trunk_prefix)

@@ -22,7 +22,7 @@ import pytest
 from tests.integration.box import Box, BoxError, BoxPorts, add_extensions, clone_data_dir
 from tests.integration.phones import SipPhones
 from tests.peers.baresip import BARESIP
-from tests.peers.ports import free_port, rtp_range
+from tests.peers.ports import free_port, release_block, rtp_range
 from tests.peers.sipp import SIPP
 
 BOX_KEY = pytest.StashKey[Box]()
@@ -45,8 +45,12 @@ def peer_tools() -> None:
 
 
 @pytest.fixture
-def box_ports() -> BoxPorts:
-    return BoxPorts(sip=free_port(), web=free_port(), rtp=rtp_range(200))
+def box_ports() -> Iterator[BoxPorts]:
+    ports = BoxPorts(sip=free_port(), web=free_port(), rtp=rtp_range(200))
+    yield ports
+    # after the box fixture's teardown (it depends on this one): the box is stopped
+    low, high = ports.rtp
+    release_block(low, high - low + 1)
 
 
 @pytest.fixture(scope="session")

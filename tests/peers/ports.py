@@ -51,6 +51,14 @@ def free_block(count: int = 1, *, align: int = 1, tcp: bool = True) -> int:
     raise RuntimeError(f"no block of {count} free ports found in {LOW}-{HIGH}")
 
 
+def release_block(base: int, count: int) -> None:
+    """Hand a block back once its user is gone (the bind check still guards reuse).
+    A session starts dozens of boxes with 200-port RTP ranges each; never giving them
+    back fragments 10000-32000 until no 200-port block is left."""
+    with _lock:
+        _taken.difference_update(range(base, base + count))
+
+
 def free_port() -> int:
     """A port free for both UDP and TCP."""
     return free_block(1)

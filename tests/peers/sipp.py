@@ -53,6 +53,7 @@ DEFAULT_KEYS: dict[str, str | int | float] = {
     "challenge": "no",  # UAS scenarios: "yes" plays the box's 407 (validation only)
     "ring_ms": 500,
     "pre_play_ms": 0,
+    "pre_dtmf_ms": 1000,
     "talk_ms": 3000,
     "pre_hold_ms": 1000,
     "held_ms": 1500,

@@ -62,7 +62,7 @@ class BoxConfig:
     sip_port: int = 5060
     web_port: int = 8080
     rtp_min: int = 20000
-    rtp_max: int = 20999
+    rtp_max: int = 23999
     bind_host: str = "0.0.0.0"
     advertise_host: str | None = None  # what phones are told to reach; None: guess
 

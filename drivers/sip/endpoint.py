@@ -28,6 +28,7 @@ from drivers.sip.message import (
     make_response,
     split_list,
 )
+from drivers.sip.overload import LoadGuard, watch_loop_lag
 from drivers.sip.parser import SipParseError, parse_message
 from drivers.sip.registrar import Binding, LocationService, Registrar
 from drivers.sip.sdp import AudioOffer, SdpError, parse_sdp
@@ -109,15 +110,20 @@ class SipEndpoint:
         self._local_for: dict[str, str] = {}
         self._housekeeping: asyncio.Task[None] | None = None
         self.counters = {"parse_errors": 0, "auth_failures": 0, "invites": 0, "registers": 0}
+        self.load = LoadGuard()
+        self._lag_watch: asyncio.Task[None] | None = None
 
     # Lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         await self.transport.start(self.cfg.bind_host, self.cfg.port)
         self._housekeeping = asyncio.get_running_loop().create_task(self._housekeep())
+        self._lag_watch = asyncio.get_running_loop().create_task(watch_loop_lag(self.load))
 
     async def stop(self) -> None:
         if self._housekeeping:
             self._housekeeping.cancel()
+        if self._lag_watch:
+            self._lag_watch.cancel()
         if self._timer:
             self._timer.cancel()
         await self.transport.stop()
@@ -135,6 +141,10 @@ class SipEndpoint:
         """Our address as seen from `dest_host` (what goes into Via, Contact and SDP)."""
         if self.cfg.advertise_host:
             return self.cfg.advertise_host
+        if self.cfg.bind_host not in ("", "0.0.0.0"):
+            # Bound to one address: that is the only one our sockets answer on, whatever
+            # the kernel's route to the peer would pick as source.
+            return self.cfg.bind_host
         host = self._local_for.get(dest_host)
         if host is None:
             try:
@@ -375,6 +385,11 @@ class SipEndpoint:
     # INVITE ---------------------------------------------------------------------------------
     def _invite(self, req: Request, source: Address, txn: ServerTransaction) -> None:
         self.counters["invites"] += 1
+        if self.load.refuse():
+            resp = make_response(req, 503, "Service Unavailable (overloaded)", txn.to_tag)
+            resp.headers.add("retry-after", "5")
+            self.respond(txn, resp)
+            return
         ctype = (req.headers.get("content-type") or "application/sdp").split(";")[0]
         if req.body and ctype.strip().lower() != "application/sdp":
             resp = make_response(req, 415, None, txn.to_tag)
@@ -498,6 +513,11 @@ class SipEndpoint:
             "locked_sources": self.lockout.locked_sources(now),
             "counters": dict(self.counters),
             "tcp_connections": self.transport.tcp_connections(),
+            "overload": {"shedding": self.load.shedding,
+                         "loop_lag_ms": round(self.load.lag * 1000, 1),
+                         "refused_calls": self.load.shed_count,
+                         "episodes": self.load.episodes},
+            "udp_rcvbuf": self.transport.udp_rcvbuf,
         }
 
 

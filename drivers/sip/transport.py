@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 from typing import cast
 
@@ -20,11 +21,36 @@ log = logging.getLogger(__name__)
 
 OnData = Callable[[bytes, Address], None]
 
+# A burst of call set-ups (a trunk after an outage, a campaign) can outrun the loop for a
+# moment; the kernel default (~208 KiB, a few hundred INVITEs) then drops datagrams and
+# the retransmissions that follow make the overload worse. 4 MiB rides out a few seconds.
+UDP_RCVBUF = 4 * 1024 * 1024
+
+
+def _grow_rcvbuf(sock: socket.socket, size: int) -> int:
+    """Ask for `size`; as root past net.core.rmem_max (SO_RCVBUFFORCE). The size we got."""
+    force = getattr(socket, "SO_RCVBUFFORCE", None)
+    try:
+        if force is None:
+            raise PermissionError
+        sock.setsockopt(socket.SOL_SOCKET, force, size)
+    except OSError:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+        except OSError as e:
+            log.warning("cannot grow the SIP UDP receive buffer: %s", e)
+    got = int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    if got < size:  # the kernel reports double what it grants
+        log.warning("SIP UDP receive buffer is %d KiB (wanted %d KiB): raise "
+                    "net.core.rmem_max", got // 2048, size // 1024)
+    return got
+
 
 class _Udp(asyncio.DatagramProtocol):
     def __init__(self, on_data: OnData) -> None:
         self.on_data = on_data
         self.transport: asyncio.DatagramTransport | None = None
+        self.rcvbuf = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's UDP transport does not inherit from asyncio.DatagramTransport
@@ -32,6 +58,9 @@ class _Udp(asyncio.DatagramProtocol):
         # Stock asyncio reads datagrams with a 256 KiB buffer, costing an mmap per packet.
         if hasattr(transport, "max_size"):
             transport.max_size = 65536
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            self.rcvbuf = _grow_rcvbuf(sock, UDP_RCVBUF)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if len(data) < 4 or data.strip(b"\r\n\x00") == b"":
@@ -132,6 +161,10 @@ class SipTransport:
         if conn is not None and conn.transport is not None:
             for data in pending:
                 conn.transport.write(data)
+
+    @property
+    def udp_rcvbuf(self) -> int:
+        return self._udp.rcvbuf if self._udp is not None else 0
 
     def tcp_connections(self) -> int:
         return len(self._tcp)

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", default="sim", help="board name under board/ (default: sim)")
     p.add_argument("--sip-port", type=_port, default=5060, metavar="N")
     p.add_argument("--web-port", type=_port, default=8080, metavar="N")
-    p.add_argument("--rtp-ports", type=_port_range, default=(20000, 20999), metavar="A-B")
+    p.add_argument("--rtp-ports", type=_port_range, default=(20000, 23999), metavar="A-B")
     p.add_argument(
         "--advertise",
         metavar="HOST",

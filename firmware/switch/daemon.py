@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--board", default="sim")
     p.add_argument("--sip-port", type=int, default=5060)
-    p.add_argument("--rtp-ports", default="20000-20999")
+    p.add_argument("--rtp-ports", default="20000-23999")
     p.add_argument("--bind", default="0.0.0.0")
     p.add_argument("--advertise", default=None)
     p.add_argument("--no-record", action="store_true")

@@ -34,7 +34,7 @@ def test_port_range_errors(text: str, message: str) -> None:
 
 def test_box_config_defaults(tmp_path: Path) -> None:
     cfg = BoxConfig(board="sim", data_dir=tmp_path)
-    assert (cfg.sip_port, cfg.web_port, cfg.rtp_range) == (5060, 8080, "20000-20999")
+    assert (cfg.sip_port, cfg.web_port, cfg.rtp_range) == (5060, 8080, "20000-23999")
     assert cfg.bind_host == "0.0.0.0" and cfg.advertise_host is None
 
 

@@ -7,6 +7,7 @@ same header). Serialisation always writes the Content-Length of the body it carr
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -68,11 +69,16 @@ _PRETTY = {
 }
 
 
+# Every header lookup canonicalises the names it walks past; a box sees a few dozen
+# distinct names, so a small cache turns that into one dict hit (bounded: a peer sending
+# made-up names cannot grow it).
+@functools.lru_cache(maxsize=1024)
 def canonical(name: str) -> str:
     low = name.strip().lower()
     return COMPACT_FORMS.get(low, low)
 
 
+@functools.lru_cache(maxsize=1024)
 def pretty(name: str) -> str:
     low = canonical(name)
     return _PRETTY.get(low) or "-".join(p.capitalize() for p in low.split("-"))
@@ -156,12 +162,16 @@ class Headers:
 _LINE_BREAK = re.compile(r"[\r\n]+[ \t]*")
 
 
+def _one_line(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        return _LINE_BREAK.sub(" ", value)
+    return value
+
+
 def _serialize_headers(headers: Headers, body: bytes) -> bytes:
     # A CR or LF inside a value would start a new header line (header injection): fold it
     # into a space, as unfolding on receipt would have done.
-    lines = [
-        f"{n}: {_LINE_BREAK.sub(' ', v)}" for n, v in headers if canonical(n) != "content-length"
-    ]
+    lines = [f"{n}: {_one_line(v)}" for n, v in headers if canonical(n) != "content-length"]
     lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
 

@@ -6,6 +6,7 @@ that into a 400 answer.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -275,12 +276,21 @@ _VIA = re.compile(
 
 
 def parse_via(text: str) -> Via:
+    transport, host, port, params = _parse_via(text)
+    return Via(transport, host, port, dict(params))
+
+
+# The same top Via is parsed several times per message (validation, rport stamping,
+# transaction matching) and again for each retransmission; a small cache makes the
+# repeats free. A fresh Via (own params dict) is returned each time: callers edit it.
+@functools.lru_cache(maxsize=512)
+def _parse_via(text: str) -> tuple[str, str, int | None, tuple[tuple[str, str | None], ...]]:
     m = _VIA.match(text)
     if not m:
         raise ValueError(f"malformed Via {text!r}")
     host, port = parse_host_port(re.sub(r"\s+", "", m.group(2)))
     params = _parse_params(m.group(3)[1:], strict=True) if m.group(3) else {}
-    return Via(m.group(1).upper(), host, port, params)
+    return m.group(1).upper(), host, port, tuple(params.items())
 
 
 def tag_of(value: str | None) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 import peewee
 
 from firmware.db.connection import DEFAULT_BUSY_TIMEOUT_MS
+from firmware.db.migrations import run_sql
 from firmware.db.models import Cdr
 from firmware.db.write_behind import WriteBehind
 from firmware.switch.causes import Cause
@@ -79,7 +80,8 @@ class CdrWriter:
     def on_event(self, event: Event) -> None:
         if isinstance(event, CallEnded):
             # Only the frozen event is queued: building the row is the writer's work.
-            self._writer.submit(partial(_insert_cdr, event, self.data_dir), f"CDR {event!r}")
+            self._writer.submit(partial(_insert_cdr, event, self.data_dir),
+                                partial(_describe, event))
 
     __call__ = on_event
 
@@ -98,5 +100,21 @@ class CdrWriter:
         return self._writer.pending
 
 
+def _describe(event: CallEnded) -> str:
+    return f"CDR {event!r}"
+
+
+# The columns `cdr_row` fills, in one fixed order (a test keeps the two in step).
+CDR_COLUMNS = ("call_id", "direction", "caller", "called", "callee", "start", "answer", "end",
+               "ring_seconds", "talk_seconds", "cause", "cause_text", "released_by",
+               "recording", "extra")
+# Built once: peewee's query builder per row was a fifth of the writer's time in profiles
+# at 60 calls/s, and that Python time holds the GIL the call path needs.
+_INSERT = (f'INSERT INTO "{Cdr._meta.table_name}" ('
+           + ", ".join(f'"{Cdr._meta.fields[c].column_name}"' for c in CDR_COLUMNS)
+           + ") VALUES (" + ", ".join("?" for _ in CDR_COLUMNS) + ")")
+
+
 def _insert_cdr(event: CallEnded, data_dir: Path, db: peewee.SqliteDatabase) -> object:
-    return Cdr.insert(**cdr_row(event, data_dir)).execute(db)
+    row = cdr_row(event, data_dir)
+    return run_sql(db, _INSERT, tuple(row[c] for c in CDR_COLUMNS))

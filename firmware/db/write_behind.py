@@ -42,7 +42,14 @@ STILL_FAILING_EVERY = 60.0
 @dataclass(frozen=True)
 class Job:
     op: Op
-    describe: str  # enough to recreate the row by hand from the log
+    # Enough to recreate the row by hand from the log. A callable is only called when a
+    # line is logged: formatting every row on the call path, just in case, cost more
+    # than queueing it.
+    what: str | Callable[[], str]
+
+    @property
+    def describe(self) -> str:
+        return self.what if isinstance(self.what, str) else self.what()
 
 
 class _Transient(Exception):
@@ -77,12 +84,12 @@ class WriteBehind:
         self._db: peewee.SqliteDatabase | None = None
 
     # Producer side (any thread, never blocks) ---------------------------------------
-    def submit(self, op: Op, describe: str) -> None:
+    def submit(self, op: Op, describe: str | Callable[[], str]) -> None:
         with self._idle:
             # Checked under the lock stop() takes, so no job can slip in behind the
             # end-of-queue marker where nobody would ever write it.
             if self._stopping:
-                log.error("%s: stopped, cannot write: %s", self.name, describe)
+                log.error("%s: stopped, cannot write: %s", self.name, Job(op, describe).describe)
                 return
             self._unfinished += 1
             self._queue.put(Job(op, describe))

@@ -239,8 +239,9 @@ class Call:
         recording: str | None = None
         if self.recorder is not None and self.recording_path is not None:
             seconds = self.switch.close_recorder(self.recorder, self.end_at)
-            recording = str(self.recording_path)
-            self.publish(RecordingStopped(self.end_at, self.id, recording, seconds))
+            if seconds is not None:
+                recording = str(self.recording_path)
+                self.publish(RecordingStopped(self.end_at, self.id, recording, seconds))
             self.recorder = None
         extra = {"direction": self.direction,
                  **({"ring_at": f"{self.ring_at:.3f}"} if self.ring_at else {})}

@@ -212,20 +212,23 @@ class Switch:
         day = time.strftime("%Y/%m/%d", time.localtime(start))
         path = self.data_dir / "recordings" / day / f"{call_id}.wav"
         try:
-            return path, StereoRecorder(path, MediaEngine.now())
+            return path, StereoRecorder(path, MediaEngine.now(), defer_open=True)
         except OSError as e:
             # a full or broken disk must not stop the call: log it and go on unrecorded
             log.error("cannot record call %s to %s: %s", call_id, path, e)
             return None, None
 
-    def close_recorder(self, recorder: object, now: float) -> float:
+    def close_recorder(self, recorder: object, now: float) -> float | None:
+        """Seconds recorded; None when there is no usable recording (the file could not
+        be created or written: the call went on unrecorded, which the log says)."""
         # `now` is wall time for records; the recorder runs on the media clock
         assert isinstance(recorder, StereoRecorder)
         try:
-            return recorder.close(MediaEngine.now())
+            seconds = recorder.close(MediaEngine.now())
         except OSError as e:
-            log.error("recording %s could not be finished: %s", recorder, e)
-            return 0.0
+            log.error("recording %s could not be finished: %s", recorder.path, e)
+            return None
+        return None if recorder.failed is not None else seconds
 
     # Shutdown and status ---------------------------------------------------------------------
     def shutdown(self) -> None:

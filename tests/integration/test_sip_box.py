@@ -324,6 +324,30 @@ def test_bye_from_callee(box: Box, phones: SipPhones) -> None:
         assert active_seconds(wav, ch) >= 1.5, wav.describe()
 
 
+def test_a_recording_that_cannot_be_written_does_not_stop_the_call(
+    box: Box, phones: SipPhones
+) -> None:
+    # Where the day's recording directory would go, a file: creating it fails like a
+    # broken or read-only data partition does.
+    recordings = box.data / "recordings"
+    if recordings.exists():
+        for p in sorted(recordings.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        recordings.rmdir()
+    recordings.write_text("not a directory")
+    callee = phones.registered_phone("9002", "uas_hangup", {"ring_ms": 300, "talk_ms": 2000})
+    caller = phones.call("uac_call_callee_hangs_up", "9001", "9002")
+    check(caller, callee.wait(timeout=15))
+    row = cdr_for(box, "9001")
+    assert row["answer"] is not None and row["cause"] == Q850_NORMAL_CLEARING, row
+    assert row["recording"] is None, f"no recording exists, the CDR must not claim one: {row}"
+    assert "recording" in box.log_text() and "failed" in box.log_text(), box.log_text(40)
+    # and the next call is fine too
+    callee = phones.registered_phone("9002", "uas_hangup", {"ring_ms": 300, "talk_ms": 1000})
+    check(phones.call("uac_call_callee_hangs_up", "9001", "9002"), callee.wait(timeout=15))
+    cdr_for(box, "9001", count=2)
+
+
 def test_cancel_before_answer(box: Box, phones: SipPhones) -> None:
     callee = phones.registered_phone("9002", "uas_ring_only")
     caller = phones.call("uac_cancel", "9001", "9002", keys={"ring_ms": 1500})

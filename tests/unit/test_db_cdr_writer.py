@@ -153,3 +153,11 @@ def test_other_events_are_ignored(tmp_path: Path) -> None:
     writer.on_event(Established(time=1.0, call_id="c1", channel_id="sip/1", callee="8001"))
     assert writer.pending == 0
     assert writer.stop()
+
+
+def test_the_prebuilt_insert_covers_every_column_of_the_row(tmp_path: Path) -> None:
+    from firmware.db.cdr_writer import CDR_COLUMNS, cdr_row
+
+    assert set(CDR_COLUMNS) == set(cdr_row(_ended("c-cols"), tmp_path))
+    # every column of the table but the key is written
+    assert set(CDR_COLUMNS) == {f.name for f in Cdr._meta.sorted_fields} - {"id"}

@@ -150,3 +150,60 @@ def test_close_is_idempotent_and_stops_feeding(tmp_path: Path) -> None:
     rec.flush(START + 2.0)
     assert rec.close(START + 3.0) == pytest.approx(0.5)
     assert rec.closed
+
+
+# Deferred open: the file is created on the recorder's file thread ---------------------
+
+
+def _wait_files() -> None:
+    from firmware.media.recorder import _file_thread
+
+    _file_thread().submit(lambda: None).result(5)  # jobs run in order
+
+
+def test_deferred_open_records_the_same_audio(tmp_path: Path) -> None:
+    now_path, later_path = tmp_path / "now.wav", tmp_path / "d" / "later.wav"
+    for path, defer in ((now_path, False), (later_path, True)):
+        rec = StereoRecorder(path, START, defer_open=defer)
+        stream(rec, 0, Codec.PCMA, 0.0, 1.0)
+        stream(rec, 1, Codec.PCMA, 1.2, 1.0, ssrc=88)
+        _wait_files()
+        assert rec.close(START + 2.5) == pytest.approx(2.5, abs=0.01)
+    # Equal but for the value of silence written before the right channel had a codec
+    # (0 when flushed at once; A-law's silence code decodes to 8 when flushed later).
+    assert np.max(np.abs(read(now_path) - read(later_path))) <= 8
+
+
+def test_call_ending_before_the_file_exists_still_leaves_the_whole_recording(
+        tmp_path: Path) -> None:
+    import threading
+
+    from firmware.media.recorder import _file_thread
+
+    gate = threading.Event()
+    _file_thread().submit(gate.wait, 5)  # a disk that takes its time
+    path = tmp_path / "slow.wav"
+    rec = StereoRecorder(path, START, defer_open=True)
+    stream(rec, 0, Codec.PCMU, 0.0, 1.0)
+    assert not path.exists()
+    assert rec.close(START + 1.0) == pytest.approx(1.0, abs=0.01)
+    gate.set()
+    _wait_files()
+    audio = read(path)
+    assert len(audio) == pytest.approx(RATE, abs=80)
+    assert rms(audio, 0, 0.05, 0.95) == pytest.approx(8000 / np.sqrt(2), rel=0.05)
+
+
+def test_a_file_that_cannot_be_created_fails_the_recording_not_the_call(
+        tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file where the day's directory should be")
+    rec = StereoRecorder(tmp_path / "taken" / "x.wav", START, defer_open=True)
+    _wait_files()
+    stream_error = None
+    try:
+        stream(rec, 0, Codec.PCMU, 0.0, 0.5)
+    except OSError as e:  # the engine drops the recorder and logs it
+        stream_error = e
+    assert stream_error is not None and rec.failed is not None
+    rec.feed(0, Codec.PCMU, b"\xff" * 160, 0, 1, START)  # ignored, never buffered
+    assert rec.close(START + 1.0) == 0.0

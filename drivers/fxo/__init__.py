@@ -1,0 +1,1 @@
+"""FXO loop start: analog lines to a central office (state machine, caller ID, tones)."""

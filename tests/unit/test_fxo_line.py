@@ -72,7 +72,7 @@ def state(d: Driver) -> LineState:
 def tone(freq: float, seconds: float, on: float | None = None, off: float = 0.0
          ) -> npt.NDArray[np.int16]:
     t = np.arange(int(seconds * RATE)) / RATE
-    gate = (t % (on + off)) < on if on else np.ones(len(t), bool)
+    gate: npt.NDArray[np.bool_] = (t % (on + off)) < on if on else np.ones(len(t), bool)
     return (8000 * np.sin(2 * np.pi * freq * t) * gate).astype(np.int16)
 
 

@@ -256,6 +256,7 @@ class FxoLine:
         if self.state not in (LineState.RINGING, LineState.OFFERED):
             return False
         self._out.append(Hook(True))
+        self.ringing = False  # going off hook trips the exchange's ringing
         self._up(now)
         return True
 

@@ -1,9 +1,11 @@
 """Board `sim`'s telephony: for each PRI span in board.json, the box's `PriTrunk` and the
-`PstnSimulator` at the far end of its emulated E1, both in switchd's event loop.
+`PstnSimulator` at the far end of its emulated E1; for each FXO port, a simulated
+central office line and the box's `FxoTrunk` port on it; all in switchd's event loop.
 
-switchd uses this as its trunk originator and gets two control commands from it:
-`pstn_call` (a call from the simulated PSTN into the box, what `ccbox pstn call` sends)
-and `pstn_status`.
+switchd uses this as its trunk originator (E1 channels first, FXO lines when no E1
+channel is free or the board has none: docs/decisions, FXO record) and gets two
+control commands from it: `pstn_call` (a call from the simulated PSTN into the box,
+what `ccbox pstn call` sends; `"line": "fxo1"` for an FXO line) and `pstn_status`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from typing import Any
 
 from drivers.dahdi.pri_span import PriSpan
 from drivers.dahdi.pri_trunk import PriTrunk
+from drivers.fxo import settings as fxo_settings
+from drivers.fxo.trunk import FxoTrunk
 from drivers.sim.audio import dtmf, load_wav
+from drivers.sim.central_office import CentralOfficeLine
 from drivers.sim.pstn import PstnSimulator
 from firmware.media.codecs import CLOCK_RATE, Codec
 from firmware.switch.channel import Channel, ChannelListener, Party
@@ -46,19 +51,32 @@ class SimTelephony:
                              name=f"span{n}", codec=Codec.PCMU if span.t1 else Codec.PCMA)
             self.simulators.append(sim)
             self.trunks.append(trunk)
+        fxo_ports = board.get("telephony", {}).get("fxo", [])
+        self.offices = [CentralOfficeLine(f"fxo{int(p.get('port', n))}")
+                        for n, p in enumerate(fxo_ports, start=1)]
+        names = [co.name for co in self.offices]
+        self.fxo = FxoTrunk([co.port for co in self.offices], fxo_settings.load(names)
+                            if names else {})
 
     def start(self, on_incoming: Callable[[Channel], None]) -> None:
         for sim, trunk in zip(self.simulators, self.trunks, strict=True):
             trunk.on_incoming = on_incoming
             sim.start()
             trunk.start()
+        for co in self.offices:
+            co.start()
+        self.fxo.on_incoming = on_incoming
+        self.fxo.start()
 
     async def stop(self) -> None:
         for trunk in self.trunks:
             trunk.stop()
+        self.fxo.stop()
         await asyncio.sleep(0.05)  # let the DISCONNECTs reach the simulated exchange
         for sim in self.simulators:
             await sim.stop()
+        for co in self.offices:
+            await co.stop()
 
     # -- the switch's trunk originator ------------------------------------------------------
     def originate(self, target: str, caller: Party, listener: ChannelListener
@@ -67,28 +85,37 @@ class SimTelephony:
             legs = trunk.originate(target, caller, listener)
             if legs:
                 return legs
-        return []
+        return self.fxo.originate(target, caller, listener)
 
     # -- status and control -----------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        return {"spans": [t.status() for t in self.trunks]}
+        return {"spans": [t.status() for t in self.trunks], "fxo": self.fxo.status()}
 
     def handlers(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
         return {"pstn_call": self.pstn_call, "pstn_status": self.pstn_status}
 
     def pstn_status(self, _req: dict[str, Any]) -> dict[str, Any]:
-        return {"simulators": [s.status() for s in self.simulators]}
+        return {"simulators": [s.status() for s in self.simulators],
+                "central_offices": [co.status() for co in self.offices]}
 
     async def pstn_call(self, req: dict[str, Any]) -> dict[str, Any]:
         """{"cmd": "pstn_call", "number": "9002", "from": "13800138000",
         "play": "/path.wav", "dtmf": "1", "seconds": 10, "span": 1}"""
         number = str(req.get("number", "")).strip()
         caller = str(req.get("from", "")).strip()
-        if not number.isdigit() or (caller and not caller.isdigit()):
+        line = str(req.get("line") or "")
+        if (not line and not number.isdigit()) or (caller and not caller.isdigit()):
             raise ValueError("number and from must be digits")
-        index = int(req.get("span", 1)) - 1
-        if not 0 <= index < len(self.simulators):
-            raise ValueError(f"no simulated span {index + 1}")
+        office = None
+        if line:
+            office = next((co for co in self.offices if co.name == line), None)
+            if office is None:
+                raise ValueError(f"no simulated FXO line {line!r} (have: "
+                                 f"{', '.join(co.name for co in self.offices) or 'none'})")
+        else:
+            index = int(req.get("span", 1)) - 1
+            if not 0 <= index < len(self.simulators):
+                raise ValueError(f"no simulated span {index + 1}")
         audio = bytearray()
         digits = str(req.get("dtmf") or "")
         if digits:
@@ -100,6 +127,12 @@ class SimTelephony:
             audio += await asyncio.get_running_loop().run_in_executor(
                 None, load_wav, Path(str(play)))
         seconds = req.get("seconds", 10)
+        if office is not None:
+            fxo_report = await office.call(
+                caller, cid=str(req.get("cid") or "fsk"),
+                hangup=str(req.get("hangup") or "polarity"), audio=bytes(audio),
+                seconds=None if seconds is None else float(seconds))
+            return {"call": fxo_report}
         report = await self.simulators[index].call(
             number, caller, audio=bytes(audio),
             seconds=None if seconds is None else float(seconds))

@@ -123,6 +123,7 @@ class FrameLeg(MediaLeg):
                 self.detach()
                 return
             self.frames_in += 1
+            frame = self._received(frame)
             if self._dtmf is not None:
                 for digit in self._dtmf.feed(frame):
                     # from the loop, not mid-read: the switch may tear this leg down
@@ -131,6 +132,11 @@ class FrameLeg(MediaLeg):
             sink = self.on_frame
             if sink is not None:
                 sink(frame)
+
+    def _received(self, frame: bytes) -> bytes:
+        """Each frame read, before DTMF detection and the bridge; a subclass may listen
+        to or clean the line's audio here (FXO: echo cancelling, tone detection)."""
+        return frame
 
     def _deliver_dtmf(self, digit: str) -> None:
         callback = self.on_dtmf

@@ -30,7 +30,7 @@ class Reject:
 # Dialled by an extension, this prefix takes an outside line ("0" as on Chinese PBXs).
 TRUNK_PREFIX = "0"
 # Calls arriving from these channel techs are PSTN trunk calls (never sent back out).
-TRUNK_TECHS = frozenset({"pri"})
+TRUNK_TECHS = frozenset({"pri", "fxo"})
 
 
 class Router:

@@ -30,6 +30,11 @@ GEIGEL = 0.5
 HANGOVER_FRAMES = 2
 
 
+def _energy(x: npt.NDArray[np.int16]) -> float:
+    v = x.astype(np.float64)
+    return float(np.dot(v, v))
+
+
 class EchoCanceller:
     def __init__(self, tail: int = TAIL_SAMPLES) -> None:
         self._lib = spandsp.load()
@@ -65,8 +70,13 @@ class EchoCanceller:
         update, state = self._update, self._state
         txl = tx.tolist()
         n = len(txl)
-        out = [update(state, txl[i] if i < n else 0, r) for i, r in enumerate(rx.tolist())]
-        return np.array(out, dtype=np.int16)
+        out = np.array([update(state, txl[i] if i < n else 0, r)
+                        for i, r in enumerate(rx.tolist())], dtype=np.int16)
+        # A canceller must never add energy: with no echo on the line the LMS only
+        # injects its misadjustment noise (which would also hide silence).
+        if _energy(out) > _energy(rx):
+            return rx
+        return out
 
     def reset(self) -> None:
         if self._state:

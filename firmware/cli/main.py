@@ -93,13 +93,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("pstn", help="the simulated PSTN of board sim")
     pstn_sub = p.add_subparsers(dest="pstn_command", required=True, metavar="ACTION")
     q = pstn_sub.add_parser("call", parents=[data], help="call the box from the simulated PSTN")
-    q.add_argument("number", help="the number dialled (an extension or DID of the box)")
+    q.add_argument("number", nargs="?", default="",
+                   help="the number dialled (an extension or DID of the box; not with --line)")
     q.add_argument("--from", dest="caller", default="13800138000", metavar="CALLER",
                    help="calling number (default: 13800138000)")
     q.add_argument("--play", type=Path, metavar="FILE.wav", help="what the caller says")
     q.add_argument("--dtmf", metavar="DIGITS", help="in-band DTMF, 1 s after the answer")
     q.add_argument("--seconds", type=float, default=10.0, metavar="N",
                    help="hang up N seconds after the answer (default: 10)")
+    q.add_argument("--line", metavar="fxo1",
+                   help="call on this FXO line instead of the E1 (NUMBER is then ignored)")
+    q.add_argument("--cid", choices=("fsk", "fsk-v23", "dtmf", "none"), default="fsk",
+                   help="FXO caller ID: FSK Bell 202 after the first ring (default), "
+                   "FSK V.23, DTMF before the first ring, or none")
+    q.add_argument("--hangup", choices=("polarity", "busy", "silence", "loop"),
+                   default="polarity",
+                   help="FXO: how the exchange tells the box the caller hung up "
+                   "(default: polarity reversal)")
 
     p = sub.add_parser("user", help="web UI users (the first admin is made here)")
     user_sub = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -168,7 +178,8 @@ def dispatch(args: argparse.Namespace) -> int:
             return users.passwd(data_dir, args.name, args.password_stdin)
         return users.unlock(data_dir, args.name)
     if args.command == "pstn":
-        return pstn.call(data_dir, args.number, args.caller, args.play, args.dtmf, args.seconds)
+        return pstn.call(data_dir, args.number, args.caller, args.play, args.dtmf, args.seconds,
+                         args.line, args.cid, args.hangup)
     return cdr.list_(data_dir, args.limit)
 
 

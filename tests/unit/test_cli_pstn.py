@@ -81,3 +81,19 @@ def test_pstn_call_error_from_switchd(tmp_path: Path) -> None:
     r = ccbox(tmp_path, "pstn", "call", "9002")
     t.join(5)
     assert r.returncode == 4 and "unknown command" in r.stderr
+
+
+def test_pstn_call_on_an_fxo_line(tmp_path: Path) -> None:
+    report = {"id": 2, "direction": "to-box", "caller": "13912345678", "number": "",
+              "caller_id": "dtmf", "hangup_method": "busy", "rings": 1, "answer_ms": 2100.0,
+              "talk_seconds": 3.0, "released_by": "pstn", "result": "answered",
+              "disconnect_detect_ms": 1420.0, "heard_seconds": 2.5, "heard_dbfs": -20.0}
+    t, requests = fake_switchd(tmp_path, {"ok": True, "call": report})
+    r = ccbox(tmp_path, "pstn", "call", "--line", "fxo1", "--from", "13912345678",
+              "--cid", "dtmf", "--hangup", "busy", "--seconds", "3")
+    t.join(5)
+    assert r.returncode == 0, r.stderr
+    assert requests == [{"cmd": "pstn_call", "number": "", "from": "13912345678",
+                         "seconds": 3.0, "line": "fxo1", "cid": "dtmf", "hangup": "busy"}]
+    assert "caller ID dtmf, 1 ring(s)" in r.stdout
+    assert "the box noticed the busy after 1420 ms" in r.stdout

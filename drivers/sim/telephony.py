@@ -2,8 +2,8 @@
 `PstnSimulator` at the far end of its emulated E1; for each FXO port, a simulated
 central office line and the box's `FxoTrunk` port on it; all in switchd's event loop.
 
-switchd uses this as its trunk originator (E1 channels first, FXO lines when no E1
-channel is free or the board has none: docs/decisions, FXO record) and gets two
+switchd uses this as its trunk originator (the E1 spans; the FXO lines on a board
+without E1: docs/decisions/0012) and gets two
 control commands from it: `pstn_call` (a call from the simulated PSTN into the box,
 what `ccbox pstn call` sends; `"line": "fxo1"` for an FXO line) and `pstn_status`.
 """
@@ -85,6 +85,9 @@ class SimTelephony:
             legs = trunk.originate(target, caller, listener)
             if legs:
                 return legs
+        if self.trunks:
+            # a full E1 gives cause 34, it does not spill onto the analog lines
+            return []
         return self.fxo.originate(target, caller, listener)
 
     # -- status and control -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from drivers.sip.addr import Address
 from drivers.sip.message import Headers, Request, Response, make_response, sibling_request
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 
 
 class SipChannel(Channel):
@@ -353,12 +354,64 @@ class SipChannel(Channel):
             digit = _info_digit(req)
             if digit and self.listener:
                 self.listener.channel_dtmf(self, digit)
+        elif m == "REFER":
+            self._on_refer(req, txn)
+        elif m == "NOTIFY":
+            # progress of a REFER we sent (none yet) or an unsolicited one: accept it
+            self.ep.respond(txn, make_response(req, 200, None, self.local_tag))
         elif m in ("OPTIONS", "UPDATE") and not req.body:
             self.ep.respond(txn, make_response(req, 200, None, self.local_tag))
         else:
             resp = make_response(req, 501, None, self.local_tag)
             resp.headers.add("allow", ALLOW)
             self.ep.respond(txn, resp)
+
+    # REFER (RFC 3515) -----------------------------------------------------------------
+    def _on_refer(self, req: Request, txn: ServerTransaction) -> None:
+        """Transfer requested by the phone: Refer-To names the target; with Replaces
+        (RFC 3891) it names one of our other dialogs (attended transfer)."""
+        refer_to = req.headers.get("refer-to")
+        refer = getattr(self.listener, "channel_refer", None)
+        if self.state is not ChannelState.UP or refer is None:
+            self.ep.respond(txn, make_response(req, 603, "Decline (no call to transfer)",
+                                               self.local_tag))
+            return
+        try:
+            if not refer_to:
+                raise ValueError("no Refer-To")
+            uri = parse_name_addr(refer_to).sip_uri
+            target = uri.user_unescaped
+            replaces = _replaces_of(uri.headers)
+        except ValueError as e:
+            self.ep.respond(txn, make_response(req, 400, f"Bad Request ({e})",
+                                               self.local_tag))
+            return
+        other = None
+        if replaces is not None:
+            other = self.ep.find_dialog(*replaces)
+            if other is None:
+                self.ep.respond(txn, make_response(
+                    req, 481, "Call/Transaction Does Not Exist (Replaces)", self.local_tag))
+                return
+        self.ep.respond(txn, make_response(req, 202, None, self.local_tag))
+        self.refer_notify(100, "Trying", final=False)
+        error = refer(self, target, other)
+        if error:
+            log.info("%s: REFER to %s refused: %s", self, target, error)
+            self.refer_notify(603, "Declined", final=True)
+        # success: call control sends the final NOTIFY before it releases this leg
+
+    def refer_notify(self, status: int, reason: str, *, final: bool) -> None:
+        """A NOTIFY of the implicit `refer` subscription with a sipfrag status line."""
+        if self.state is not ChannelState.UP:
+            return
+        req = self.new_request("NOTIFY", f"SIP/2.0 {status} {reason}\r\n".encode(),
+                               "message/sipfrag;version=2.0")
+        req.headers.add("event", "refer")
+        req.headers.add("subscription-state",
+                        "terminated;reason=noresource" if final else "active;expires=60")
+        req.headers.add("contact", self.ep.contact(self.dest))
+        self.ep.send_in_dialog(self, req)
 
     def _on_reinvite(self, req: Request, txn: ServerTransaction) -> None:
         if self.state is not ChannelState.UP:
@@ -407,6 +460,27 @@ class SipChannel(Channel):
             return
         self._respond_invite(487)
         self._ended_by_remote(Cause.ORIGINATOR_CANCEL)
+
+
+def _replaces_of(headers: str) -> tuple[str, str, str] | None:
+    """(call-id, to-tag, from-tag) from a Refer-To URI's `?Replaces=...` header."""
+    if not headers:
+        return None
+    for part in headers.split("&"):
+        name, _, value = part.partition("=")
+        if name.strip().lower() != "replaces":
+            continue
+        text = unquote(value)
+        call_id, *rest = text.split(";")
+        params = {}
+        for item in rest:
+            key, _, val = item.partition("=")
+            params[key.strip().lower()] = val.strip()
+        to_tag, from_tag = params.get("to-tag"), params.get("from-tag")
+        if not call_id or not to_tag or not from_tag:
+            raise ValueError("Replaces needs a Call-ID, to-tag and from-tag")
+        return call_id, to_tag, from_tag
+    return None
 
 
 def _direction_of(sdp: bytes) -> str:

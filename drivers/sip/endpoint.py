@@ -187,6 +187,17 @@ class SipEndpoint:
     def send_stateless(self, msg: Message, dest: Address) -> None:
         self.transport.send(msg, dest)
 
+    def find_dialog(self, call_id: str, to_tag: str, from_tag: str) -> SipChannel | None:
+        """The live dialog a Replaces header names (RFC 3891 3): `to_tag` is ours."""
+        ch = self.dialogs.get((call_id, to_tag))
+        if ch is not None and not ch.ended and ch.remote_tag == from_tag:
+            return ch
+        # some phones swap the tags when the dialog was one we placed
+        ch = self.dialogs.get((call_id, from_tag))
+        if ch is not None and not ch.ended and ch.remote_tag == to_tag:
+            return ch
+        return None
+
     def forget(self, ch: SipChannel) -> None:
         # keep the dialog a little longer so late BYE/ACK retransmissions still match
         asyncio.get_running_loop().call_later(32, self.dialogs.pop, ch.dialog_key, None)
@@ -303,6 +314,7 @@ class SipEndpoint:
         elif req.method in ("BYE", "INFO", "UPDATE", "PRACK"):
             self.respond(txn, make_response(req, 481, None, txn.to_tag))
         elif req.method in ("SUBSCRIBE", "NOTIFY", "MESSAGE", "PUBLISH", "REFER"):
+            # out of dialog: no subscriptions or out-of-dialog REFER yet
             resp = make_response(req, 405, None, txn.to_tag)
             resp.headers.add("allow", ALLOW)
             self.respond(txn, resp)

@@ -93,12 +93,21 @@ _GAS_96777 = {
     ),
 }
 
+_FEATURES = {
+    # call control (firmware/switch/callcontrol.py): park slots, rooms, failed codes
+    "park_parked_at": "通话已驻留，取回请拨",
+    "feature_failed": "对不起，操作未能完成。",
+    "conf_enter_pin": "请输入会议密码，以井号键结束。",
+    "conf_wrong_pin": "密码错误。",
+}
+
 CATALOGUE: Mapping[str, Prompt] = {
     **_group("say", _SAY),
     **_group("ivr", _IVR),
     **_group("queue", _QUEUE),
     **_group("voicemail", _VOICEMAIL),
     **_group("gas96777", _GAS_96777),
+    **_group("features", _FEATURES),
 }
 
 

@@ -358,6 +358,8 @@ class MediaEngine:
         self._legs: list[RtpLeg] = []
         self._bridges: set[MediaBridge] = set()
         self._recorders: list[StereoRecorder] = []
+        # Called every tick with the engine's clock (mixing bridges, bridge.py).
+        self._tickers: list[Callable[[float], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -445,6 +447,30 @@ class MediaEngine:
         b._plan()
         return bridge
 
+    def add_ticker(self, fn: Callable[[float], None]) -> None:
+        """Call `fn(now)` every 20 ms tick (a mixing bridge's clock)."""
+        if fn not in self._tickers:
+            self._tickers.append(fn)
+
+    def remove_ticker(self, fn: Callable[[float], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._tickers.remove(fn)
+
+    def track_recorder(self, recorder: StereoRecorder) -> None:
+        """Flush `recorder` on the ticker although no relay bridge feeds it (a mixing
+        bridge does)."""
+        if recorder not in self._recorders:
+            self._recorders.append(recorder)
+
+    def untrack_recorder(self, recorder: StereoRecorder) -> None:
+        if not any(b.recorder is recorder for b in self._bridges):
+            with contextlib.suppress(ValueError):
+                self._recorders.remove(recorder)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
     # -- internals ------------------------------------------------------------------
 
     def _bind(self, port: int) -> socket.socket:
@@ -531,6 +557,13 @@ class MediaEngine:
 
     def _tick(self, tick: int) -> None:
         now = _monotonic()
+        for fn in list(self._tickers):
+            try:
+                fn(now)
+            except Exception:
+                # one broken bridge must not stop the clock of all the others
+                log.exception("media ticker %r failed", fn)
+                self.remove_ticker(fn)
         recorders = self._recorders
         if recorders:
             for recorder in recorders[tick % RECORDER_SLOTS :: RECORDER_SLOTS]:

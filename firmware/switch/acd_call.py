@@ -168,6 +168,7 @@ class AcdService:
         # switch call id -> engine call id where they differ (a callback's new call)
         self.engine_id: dict[str, str] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._moved: set[str] = set()  # calls that took an agent over from another call
 
     # --- commands ------------------------------------------------------------------------
     def join(self, call: Call, queue_name: str, priority: int) -> Cause | None:
@@ -231,11 +232,41 @@ class AcdService:
                 self.execute(self.engine.leave(eid, now=now))
             else:
                 # a callback's caller leg is the agent's: there "callee" is the customer
-                agent_side = "caller" if eid != call.id else "callee"
+                agent_side = ("caller" if eid != call.id and call.id not in self._moved
+                              else "callee")
+                self._moved.discard(call.id)
                 by = EndedBy.AGENT if call.released_by == agent_side else EndedBy.CALLER
                 self.execute(self.engine.handle(CallEnded(eid, agent, by, now)))
         except AcdError as e:  # e.g. already exited for a callback
             log.debug("call %s end not taken by the ACD: %s", call.id, e)
+
+    def agent_transferred(self, call: Call, target: str) -> None:
+        """The connected agent passed the caller on (transfer, park): the queue logs
+        TRANSFER and the agent goes to wrap-up; the call goes on without the ACD."""
+        eid = self.engine_id.pop(call.id, call.id)
+        agent = self.agent_of.pop(eid, None)
+        self.calls.pop(call.id, None)
+        call.acd = None
+        if agent is None:
+            return
+        try:
+            self.execute(self.engine.handle(CallEnded(eid, agent, EndedBy.TRANSFER,
+                                                      self.clock(), target)))
+        except AcdError as e:
+            log.debug("call %s transfer not taken by the ACD: %s", call.id, e)
+
+    def move_call(self, src: Call, dst: Call) -> None:
+        """An attended transfer (REFER/Replaces) made `src`'s connected agent a party of
+        `dst`: the agent's queue session follows, and ends when `dst` does."""
+        eid = self.engine_id.pop(src.id, src.id)
+        if eid not in self.agent_of:
+            return
+        self.calls.pop(src.id, None)
+        src.acd = None
+        self.calls[dst.id] = dst
+        dst.acd = self
+        self.engine_id[dst.id] = eid
+        self._moved.add(dst.id)
 
     def device_state(self, device: str, in_use: bool) -> None:
         # from the loop, not from inside whatever call event changed the state: the

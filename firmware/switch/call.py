@@ -12,8 +12,9 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from firmware.media.bridge import Bridge
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, ChannelState
 from firmware.switch.events import (
@@ -76,6 +77,15 @@ class Call:
         self.acd: AcdService | None = None  # while queued or connected through a queue
         self.extra: dict[str, str] = {}  # for the call record (queue, agent, ...)
         self.devices_in_use: set[str] = set()  # extensions this call keeps busy (ACD)
+        # Call control (callcontrol.py): the first caller stays the record's caller even
+        # when a transfer makes someone else `a`; more parties of a 3-way; legs being
+        # added; every party that took the call (agents), and each transfer/park.
+        self.origin = a
+        self.parties: list[Channel] = []
+        self.pending: list[Any] = []
+        self.agents: list[str] = []
+        self.transfers: list[str] = []
+        self._connected = False
         a.listener = self
 
     # ---------------------------------------------------------------------------------------
@@ -84,6 +94,23 @@ class Call:
 
     def dial(self, legs: Sequence[Channel]) -> None:
         self.forks = list(legs)
+
+    def note_agent(self, name: str) -> None:
+        if name and (not self.agents or self.agents[-1] != name):
+            self.agents.append(name)
+
+    def note_party(self, ch: Channel) -> None:
+        self.note_agent(ch.peer_name if ch.tech == "sip" else ch.caller.number or ch.called)
+
+    def _release_device(self, ch: Channel) -> None:
+        device = ch.peer_name if ch.tech == "sip" else ""
+        if device in self.devices_in_use:
+            self.devices_in_use.discard(device)
+            self.switch.device_state(device, False)
+
+    @property
+    def _cc(self) -> Any:
+        return getattr(self.switch, "cc", None)
 
     # ChannelListener -----------------------------------------------------------------------
     def channel_ringing(self, ch: Channel) -> None:
@@ -125,10 +152,21 @@ class Call:
         self.a.answer()
         self.publish(Established(now, self.id, ch.id, ch.peer_name))
         self.mark_in_use(self.a, ch)
+        self.note_party(ch)
         self._start_media()
 
     def _start_media(self) -> None:
         assert self.b is not None
+        if self._connected and isinstance(self.bridge, Bridge):
+            # a transfer, pickup or unpark: the new party joins the same bridge and
+            # recording as the one before
+            for leg in (self.a.media, self.b.media):
+                if leg is not None and leg not in self.bridge:
+                    self.bridge.add(leg)
+            if self.a.media is not None and self.bridge.held(self.a.media):
+                self.bridge.hold(self.a.media, False)
+            return
+        self._connected = True
         if self.bridge is not None:
             self.switch.unbridge_media(self.bridge)
             self.bridge = None
@@ -141,6 +179,9 @@ class Call:
         now = time.time()
         self.publish(ConnectionCleared(now, self.id, ch.id, cause, self.party(ch)))
         if self.end_at is not None:
+            return
+        cc = self._cc
+        if cc is not None and cc.leg_hungup(self, ch, cause):
             return
         if ch is self.a:
             if self.ivr is not None:
@@ -160,6 +201,9 @@ class Call:
 
     def channel_dtmf(self, ch: Channel, digit: str) -> None:
         self.publish(DigitsReceived(time.time(), self.id, ch.id, digit))
+        cc = self._cc
+        if cc is not None and self.end_at is None and cc.digit(self, ch, digit):
+            return
         if ch is self.a and self.b is None:
             if self.acd is not None:
                 self.acd.digit(self, digit)
@@ -178,6 +222,17 @@ class Call:
             self.publish(Retrieved(now, self.id, ch.id, who))
         if other is not None and other.state is ChannelState.UP:
             other.hold(held)
+        cc = self._cc
+        if cc is not None:
+            cc.phone_hold(self, ch, held)  # the held party hears music on hold
+
+    def channel_refer(self, ch: Channel, target: str, replaces: Channel | None) -> str | None:
+        """A phone asked to transfer (SIP REFER); an error text if it cannot be done."""
+        cc = self._cc
+        if cc is None or self.end_at is not None:
+            return "no call control"
+        result: str | None = cc.refer(self, ch, target, replaces)
+        return result
 
     # ---------------------------------------------------------------------------------------
     def ring_timeout(self) -> None:
@@ -222,6 +277,9 @@ class Call:
         self.released_by = released_by
         if self.acd is not None:
             self.acd.call_finished(self)
+        cc = self._cc
+        if cc is not None:
+            cc.call_finished(self)
         for device in self.devices_in_use:
             self.switch.device_state(device, False)
         self.devices_in_use.clear()
@@ -230,7 +288,7 @@ class Call:
             self.ring_timer = None
         # the other side hears a normal release once the call was answered
         other_cause = Cause.NORMAL_CLEARING if self.b is not None else cause
-        for ch in [self.a, *self.forks]:
+        for ch in [self.a, *self.forks, *self.parties]:
             if not ch.ended:
                 ch.hangup(other_cause)
         if self.bridge is not None:
@@ -249,13 +307,17 @@ class Call:
             self.ivr.close()
             extra.update(self.ivr.extra())
         extra.update(self.extra)
+        if len(self.agents) > 1 or self.transfers:
+            # each party that took the call, in order (agents of a transferred call)
+            extra["agents"] = ",".join(self.agents)
+            extra["transfers"] = ",".join(self.transfers)
         callee = self.b.peer_name if self.b is not None else ""
         self.publish(
             CallEnded(
                 self.end_at,
                 self.id,
-                self.a.caller.number,
-                self.a.called,
+                self.origin.caller.number,
+                self.origin.called,
                 callee,
                 self.start,
                 self.answer_at,
@@ -282,5 +344,9 @@ class Call:
             "talk": round(now - self.answer_at, 1) if self.answer_at else 0,
             "held_by": sorted(self.held_by),
             "recording": str(self.recording_path) if self.recording_path else None,
-            "legs": [repr(self.a), *[repr(f) for f in self.forks]],
+            "legs": [repr(self.a), *[repr(f) for f in self.forks],
+                     *[repr(p) for p in self.parties]],
+            "parties": [c.peer_name or c.caller.number for c in
+                        [self.a, *([self.b] if self.b else []), *self.parties]],
+            "media": getattr(self.bridge, "mode", None),
         }

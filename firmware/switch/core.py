@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Protocol
 
 from firmware.ivr import Transfer, TransferKind
+from firmware.media.bridge import Bridge
 from firmware.media.codecs import Codec
-from firmware.media.engine import MediaEngine, RtpLeg
-from firmware.media.frame_bridge import FrameBridge
-from firmware.media.frame_leg import FrameLeg
+from firmware.media.engine import MediaEngine
+from firmware.media.prompt_gen import MOH
 from firmware.media.recorder import StereoRecorder
 from firmware.switch.acd_call import AcdService
 from firmware.switch.bus import EventBus
 from firmware.switch.call import Call
+from firmware.switch.callcontrol import CallControl
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, ChannelListener, Party
 from firmware.switch.events import Originated
@@ -66,6 +67,8 @@ class Switch:
         self.ivr: IvrServices | None = None  # set when IVR flows are configured
         self.acd: AcdService | None = None  # set when queues are configured
         self._device_calls: Counter[str] = Counter()  # answered calls per extension
+        # hold, transfer, conference, pickup, park, supervision (callcontrol.py)
+        self.cc = CallControl(self)
 
     # New calls -----------------------------------------------------------------------------
     def incoming(self, ch: Channel) -> None:
@@ -73,6 +76,8 @@ class Switch:
         self.calls[call.id] = call
         self.bus.publish(Originated(call.start, call.id, ch.id, ch.caller.number,
                                     ch.called, ch.tech))
+        if self.cc.dialled(call):  # feature codes, park slots, conference rooms
+            return
         route = self.router.route(ch)
         if isinstance(route, Reject):
             log.info("call %s from %s to %s rejected: %s", call.id, ch.caller.number,
@@ -140,6 +145,32 @@ class Switch:
             return Cause.NO_ROUTE_DESTINATION
         return self.acd.join(call, action.target, action.priority)
 
+    def dial_route(self, call: Call, route: Route) -> Cause | None:
+        """Ring `route` for the call's caller (a transfer); a cause if nothing rings."""
+        return self._dial(call, route)
+
+    def originate_for(self, route: Route, call: Call, listener: ChannelListener
+                      ) -> Sequence[Channel]:
+        """Legs to `route` (extension or trunk) showing the call's caller, heard by
+        `listener` (a consultation, a party being added)."""
+        if route.kind == "trunk":
+            return (self.trunks.originate(route.target, call.a.caller, listener)
+                    if self.trunks else [])
+        return self.extensions.originate(route.target, call.a.caller, listener,
+                                         _codecs_for(call.a))
+
+    def device_call(self, leg: Channel, called: str) -> Call:
+        """A new call on a phone's answered leg that the box rang (CTI monitor ...)."""
+        device = leg.called
+        leg.caller, leg.called = Party(device), called
+        call = Call(self, leg, self.bus.publish)
+        self.calls[call.id] = call
+        self.bus.publish(Originated(call.start, call.id, leg.id, device, called, leg.tech))
+        return call
+
+    def moh_path(self) -> Path | None:
+        return self.ivr.prompts.path(MOH) if self.ivr is not None else None
+
     def dial_extension(self, call: Call, number: str) -> Cause | None:
         return self._dial(call, Route("extension", number))
 
@@ -188,18 +219,16 @@ class Switch:
 
     # Media ---------------------------------------------------------------------------------
     def bridge_media(self, a: Channel, b: Channel, recorder: object | None) -> object | None:
+        """The call's media bridge: a relay while two parties talk, mixing when more
+        join (bridge.py); the recorder keeps `a` left and what `a` hears right."""
         la, lb = a.media, b.media
         assert recorder is None or isinstance(recorder, StereoRecorder)
-        if isinstance(la, RtpLeg) and isinstance(lb, RtpLeg):
-            bridge: object = self.media.bridge(la, lb, recorder)
-            return bridge
-        # An E1/FXO line and an RTP leg; the recorder keeps a left, b right.
-        if isinstance(la, FrameLeg) and isinstance(lb, RtpLeg):
-            return FrameBridge(la, lb, recorder, line_channel=0)
-        if isinstance(la, RtpLeg) and isinstance(lb, FrameLeg):
-            return FrameBridge(lb, la, recorder, line_channel=1)
-        log.error("cannot bridge media of %s and %s", a, b)
-        return None
+        if la is None or lb is None:
+            log.error("cannot bridge media of %s and %s", a, b)
+            return None
+        bridge = Bridge(self.media, recorder, la, moh=self.moh_path(), name=f"{a.id}")
+        bridge.add_many([la, lb])
+        return bridge
 
     def unbridge_media(self, bridge: object) -> None:
         stop: Callable[[], None] | None = getattr(bridge, "stop", None)
@@ -239,6 +268,7 @@ class Switch:
         return {
             "active_calls": [c.status() for c in self.calls.values()],
             "completed_calls": self.completed,
+            "call_control": self.cc.status(),
         }
 
 

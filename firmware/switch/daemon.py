@@ -24,14 +24,16 @@ from firmware.db.registrations import RegistrationStore
 from firmware.media.engine import MediaEngine
 from firmware.media.prompt_gen import PromptToolMissing, ensure_stock
 from firmware.switch.acd_call import AcdService
-from firmware.switch.acd_setup import AcdSetupError, load_acd
+from firmware.switch.acd_setup import AcdSetupError, demo_config, load_acd
 from firmware.switch.bus import EventBus
+from firmware.switch.callcontrol_setup import RoomConfigError, control_handler, load_rooms
 from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
 from firmware.switch.directory import ExtensionDirectory
 from firmware.switch.ivr_call import IvrServices
 from firmware.switch.ivr_setup import load_ivr, load_routes
 from firmware.switch.router import Router
+from firmware.switch.supervision import load_policy
 from firmware.system.notify import notify_ready, notify_stopping, notify_watchdog, setup_logging
 
 log = logging.getLogger("ccbox.switchd")
@@ -87,6 +89,7 @@ class SwitchDaemon:
         self.switch.ivr = ivr
         self.acd = self._start_acd(ivr)
         self.switch.acd = self.acd
+        self._setup_call_control()
         self.sip.on_incoming = self.switch.incoming
         self.telephony = _telephony(args.board)
         handlers: dict[str, Handler] = {
@@ -94,6 +97,7 @@ class SwitchDaemon:
             "reload": self._reload,
             "ping": lambda _req: {"pong": time.time()},
             "agent": self._agent,
+            "cc": control_handler(self.switch.cc),
         }
         if self.telephony is not None:
             self.telephony.start(self.switch.incoming)
@@ -156,6 +160,14 @@ class SwitchDaemon:
                 log.error("agent %s cannot log in at %s: %s", agent, device, e)
         log.info("ACD: %d queue(s), %d agent(s) logged in", len(config.queues), len(logins))
         return acd
+
+    def _setup_call_control(self) -> None:
+        try:
+            self.switch.cc.room_pins = load_rooms(self.data)
+        except RoomConfigError as e:
+            log.error("no conference rooms: %s", e)
+        demo = demo_config() if not (self.data / "acd.json").is_file() else None
+        self.switch.cc.may_monitor = load_policy(self.data, demo).may_monitor
 
     def _agent(self, req: dict[str, Any]) -> dict[str, Any]:
         """{"cmd": "agent", "agent": "8001", "action": "login|logout|ready|notready",

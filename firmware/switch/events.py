@@ -142,3 +142,51 @@ class AuthFailed(Event):
     source: str
     user: str
     locked: bool
+
+
+# Call control (firmware/switch/callcontrol.py), CSTA vocabulary --------------------------
+@dataclass(frozen=True)
+class Transferred(Event):
+    """`by` passed `party` on to `to` (blind, attended, park retrieval, force transfer)."""
+
+    call_id: str
+    by: str
+    party: str
+    to: str
+    kind: str  # blind | attended | replaces | forced
+
+
+@dataclass(frozen=True)
+class Conferenced(Event):
+    """The call now mixes `parties` (3-way calling, a room)."""
+
+    call_id: str
+    by: str
+    parties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Diverted(Event):
+    """A ringing call was taken by another device (pickup) or moved to a park slot."""
+
+    call_id: str
+    from_device: str
+    to_device: str
+    kind: str  # pickup | park | unpark
+
+
+@dataclass(frozen=True)
+class ConsultationStarted(Event):
+    call_id: str
+    by: str
+    target: str
+
+
+@dataclass(frozen=True)
+class MonitorChanged(Event):
+    """A supervisor watches a call: mode listen | whisper | barge, or "" when it ends."""
+
+    call_id: str
+    supervisor: str
+    agent: str
+    mode: str

@@ -106,6 +106,8 @@ class QueueConfig:
     aht_window: int = 20  # handled calls in the rolling AHT
     smart_routing: bool = True  # returning caller -> agent who served them last
     outbound_trace: bool = True  # call-back from a number an agent dialled -> that agent
+    # skill -> minimum level a caller of this queue needs, when `join` names none
+    skills: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,9 @@ def _validate_queue(q: QueueConfig, agents: set[str], queues: set[str]) -> None:
                 raise ConfigError(f"{where}: {name} names unknown queue {target.value!r}")
             if target.value == q.name:
                 raise ConfigError(f"{where}: {name} loops back to the same queue")
+    for skill, level in q.skills.items():
+        if not 1 <= level <= MAX_SKILL_LEVEL:
+            raise ConfigError(f"{where}: skill {skill!r} level {level} not in 1..10")
     _validate_steps(q, where)
 
 

@@ -101,6 +101,10 @@ class AcdEngine:
         self._memory = RoutingMemory(config.served_memory_days, config.outbound_memory_days)
         self._seq = itertools.count(1)
         self._now = -math.inf
+        # Live reconfiguration (see `reconfigure`): queues removed while callers wait in
+        # them, and agents removed while logged in, until they are no longer needed.
+        self._draining: set[str] = set()
+        self._retired: set[str] = set()
 
     # === callers =========================================================================
 
@@ -116,10 +120,13 @@ class AcdEngine:
     ) -> list[Action]:
         now = self._clock(now)
         q = self._queue(queue)
+        if queue in self._draining:
+            raise AcdError(f"queue {queue!r} was removed from the configuration")
         if call_id in self._entries or call_id in self._connected:
             raise AcdError(f"call {call_id} is already in the ACD")
+        needed = q.config.skills if skills is None else skills
         entry = QueueEntry(
-            call_id, queue, caller_number, priority, dict(skills or {}), now, next(self._seq)
+            call_id, queue, caller_number, priority, dict(needed), now, next(self._seq)
         )
         entry.orig_position = q.insert(entry)
         self._entries[call_id] = entry
@@ -307,7 +314,12 @@ class AcdEngine:
         record = end_record(ev.by, head, hold, talk, entry.orig_position, ev.target)
         out: list[Action] = [self._log(record)]
         wrap = a.config.wrap_up if a.config.wrap_up is not None else q.config.wrap_up
+        if a.id in self._retired:
+            wrap = 0.0  # removed from the configuration: logged out after this call
         out += self._after(a, Snapshot.of(a), a.hang_up(now, wrap), now)
+        if a.id in self._retired:
+            q.record_handle(talk)
+            return out + self._reap(a.id, now) + self._dispatch(now)
         if a.state is AgentState.WRAP_UP:
             self._talk[a.id] = talk  # handle time is complete when the wrap-up ends
         else:
@@ -388,6 +400,8 @@ class AcdEngine:
 
     def _dispatch(self, now: float) -> list[Action]:
         out: list[Action] = []
+        if self._draining:
+            self._forget_drained()
         # Busy hour means many callers and no free agent: then this costs one pass over
         # the agents, not callers × members.
         free = sum(1 for a in self._agents.values() if a.state is AgentState.READY)
@@ -548,6 +562,139 @@ class AcdEngine:
             if q is not None:
                 q.record_handle(self._talk.pop(a.id, 0.0) + wrap)
         return out + agent_actions(a.id, snap, events)
+
+    # === live reconfiguration ============================================================
+
+    def reconfigure(self, config: AcdConfig, *, now: float) -> list[Action]:
+        """Take a new configuration without disturbing anyone in the middle of something.
+
+        Agents keep their sessions (logged in, state, device, missed count); queues that
+        stay keep their callers in their places, their round-robin pointer and handle
+        times, with the new settings applied to waiting callers (max wait and
+        announcements recomputed from when each caller joined). Members are added and
+        removed as for add_member/remove_member (ADDMEMBER/REMOVEMEMBER; an offer to a
+        removed member is withdrawn without counting as a miss). A removed queue takes
+        no new callers but keeps serving those waiting with its former members until it
+        is empty (callers are never dropped because an admin reorganised the queues). A
+        removed agent gets no further offers and is logged out once idle.
+        """
+        now = self._clock(now)
+        out: list[Action] = []
+        self.config = config
+        self._memory.set_windows(config.served_memory_days, config.outbound_memory_days)
+        agents = {a.id: a for a in config.agents}
+        for agent_id, agent in self._agents.items():
+            if agent_id in agents:
+                agent.config = agents[agent_id]
+                self._retired.discard(agent_id)
+            else:
+                self._retired.add(agent_id)
+        for agent_id, ac in agents.items():
+            if agent_id not in self._agents:
+                self._agents[agent_id] = Agent(ac)
+        queues = {q.name: q for q in config.queues}
+        for name, q in self._queues.items():
+            if name in queues:
+                self._draining.discard(name)
+                out += self._set_members(q, queues[name].members, now)
+                q.reconfigure(queues[name])
+                self._refresh_timers(q, now)
+            else:
+                self._draining.add(name)
+        for name, qc in queues.items():
+            if name not in self._queues:
+                self._queues[name] = Queue(qc)
+        for agent_id in sorted(self._retired):
+            for q in self._queues.values():
+                if agent_id in q.members:
+                    out += self._drop_member(q, agent_id, now)
+            out += self._reap(agent_id, now)
+        out += self._exit_empty_queues(now) + self._drain_unstaffed(now)
+        self._forget_drained()
+        return out + self._dispatch(now)
+
+    def draining(self) -> dict[str, int]:
+        """Removed queues still serving their callers: name -> callers waiting."""
+        return {name: len(self._queues[name].entries) for name in sorted(self._draining)}
+
+    def _set_members(self, q: Queue, members: tuple[Member, ...], now: float) -> list[Action]:
+        out: list[Action] = []
+        wanted = {m.agent for m in members}
+        for agent in [a for a in q.members if a not in wanted]:
+            out += self._drop_member(q, agent, now)
+        for m in members:
+            if m.agent not in q.members:
+                out.append(self._log(AddMember(now, NONE, q.name, m.agent)))
+        q.set_members(members)
+        return out
+
+    def _drop_member(self, q: Queue, agent: str, now: float) -> list[Action]:
+        out: list[Action] = []
+        a = self._agents[agent]
+        if a.state is AgentState.RINGING and a.queue == q.name and a.call_id in self._entries:
+            out += self._cancel_offer(self._entries[a.call_id], agent, now)
+        q.remove_member(agent)
+        out.append(self._log(RemoveMember(now, NONE, q.name, agent)))
+        return out
+
+    def _refresh_timers(self, q: Queue, now: float) -> None:
+        cfg = q.config
+        for e in q.entries:
+            if e.callback:
+                continue
+            e.exit_at = None if cfg.max_wait is None else e.joined_at + cfg.max_wait
+            if cfg.announce_frequency <= 0:
+                e.next_announce = None
+            elif e.next_announce is None:
+                e.next_announce = now + cfg.announce_frequency
+            if cfg.periodic_prompt is None or cfg.periodic_frequency <= 0:
+                e.next_periodic = None
+            elif e.next_periodic is None:
+                e.next_periodic = now + cfg.periodic_frequency
+
+    def _reap(self, agent_id: str, now: float) -> list[Action]:
+        """A removed agent: log out once idle, then forget."""
+        a = self._agents.get(agent_id)
+        if a is None or a.state in (AgentState.ON_CALL, AgentState.RINGING):
+            return []
+        out: list[Action] = []
+        if a.logged_in:
+            snap = Snapshot.of(a)
+            device = a.device
+            out += self._after(a, snap, a.logout(now), now)
+            if device is not None:
+                self._devices.pop(device, None)
+        del self._agents[agent_id]
+        self._retired.discard(agent_id)
+        return out
+
+    def _drain_unstaffed(self, now: float) -> list[Action]:
+        """A removed queue none of whose former members is logged in could hold its
+        callers forever: they go to its empty or timeout target if that still exists,
+        else they are released (logged as EXITEMPTY)."""
+        out: list[Action] = []
+        for name in sorted(self._draining):
+            q = self._queues[name]
+            if self._anyone_logged_in(q):
+                continue
+            target = Target(TargetKind.HANGUP)
+            for t in (q.config.empty_target, q.config.timeout_target):
+                if t is not None and (t.kind is not TargetKind.QUEUE or (
+                        t.value in self._queues and t.value not in self._draining)):
+                    target = t
+                    break
+            for e in list(q.entries):
+                if not e.callback:
+                    out += self._exit(e, target, ExitReason.EMPTY, now)
+        return out
+
+    def _forget_drained(self) -> None:
+        for name in list(self._draining):
+            q = self._queues[name]
+            busy = any(c.entry.queue == name for c in self._connected.values())
+            if not q.entries and not busy:
+                del self._queues[name]
+                self._draining.discard(name)
 
     # === helpers =========================================================================
 

@@ -86,6 +86,18 @@ class Queue:
             self.rr_last = order[i - 1] if len(order) > 1 else None
         del self.members[agent]
 
+    def set_members(self, members: Sequence[Member]) -> None:
+        """The configured members, in the configured order (linear and ties use it)."""
+        self.members = {m.agent: m for m in members}
+        if self.rr_last is not None and self.rr_last not in self.members:
+            self.rr_last = None
+
+    def reconfigure(self, config: QueueConfig) -> None:
+        """New settings; callers, statistics memory and handle times are kept."""
+        self.config = config
+        if config.aht_window != self._handle_times.maxlen:
+            self._handle_times = deque(self._handle_times, maxlen=config.aht_window)
+
     # -- handle time (for the estimated wait) ---------------------------------------------
 
     def record_handle(self, seconds: float) -> None:

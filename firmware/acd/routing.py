@@ -16,6 +16,9 @@ class RoutingMemory:
         self._memory: dict[str, dict[str, tuple[str, float]]] = {"served": {}, "outbound": {}}
         self._inserts = 0
 
+    def set_windows(self, served_days: float, outbound_days: float) -> None:
+        self._windows = {"served": served_days * DAY, "outbound": outbound_days * DAY}
+
     def served(self, number: str, agent: str, now: float) -> None:
         self._remember("served", number, agent, now)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import peewee
 
-from firmware.cli import cdr, ext, pstn, run, status, users
+from firmware.cli import cdr, ext, pstn, run, siteconf, status, users
 from firmware.cli.errors import CliError
 from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
 from firmware.db.migrations import SchemaError
@@ -129,6 +129,34 @@ def build_parser() -> argparse.ArgumentParser:
     q = user_sub.add_parser("unlock", parents=[data], help="clear a sign-in lockout")
     q.add_argument("name")
 
+    p = sub.add_parser("config", help="the call-center configuration as a site file")
+    cfg_sub = p.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    q = cfg_sub.add_parser("export", parents=[data], help="print the configuration as YAML")
+    q.add_argument("--with-secrets", action="store_true",
+                   help="include the extensions' SIP passwords")
+    q = cfg_sub.add_parser("import", parents=[data],
+                           help="check a site file, then apply it (all or nothing)")
+    q.add_argument("file", type=Path, metavar="SITE.yaml")
+    q.add_argument("--dry-run", action="store_true",
+                   help="check and show what would change; change nothing")
+
+    p = sub.add_parser("blacklist", help="blacklisted and locked calling numbers")
+    bl_sub = p.add_subparsers(dest="blacklist_command", required=True, metavar="ACTION")
+    bl_sub.add_parser("list", parents=[data], help="blacklist entries and active locks")
+    q = bl_sub.add_parser("add", parents=[data], help="blacklist a number or prefix*")
+    q.add_argument("number")
+    q.add_argument("--treatment", choices=("reject", "prompt", "flow"), default="reject")
+    q.add_argument("--cause", type=int, default=21, help="Q.850 cause for reject (21)")
+    q.add_argument("--prompt", help="prompt for --treatment prompt (number_restricted)")
+    q.add_argument("--flow", help="IVR flow for --treatment flow")
+    q.add_argument("--note", default="")
+    q.add_argument("--days", type=float, help="expires after N days (default: never)")
+    q = bl_sub.add_parser("remove", parents=[data], help="take a number off the blacklist")
+    q.add_argument("number")
+    q = bl_sub.add_parser("unlock", parents=[data], help="lift an auto-lock")
+    q.add_argument("number")
+    q.add_argument("--by", help="who unlocks (for the record; default: your user name)")
+
     p = sub.add_parser("cdr", help="call detail records")
     cdr_sub = p.add_subparsers(dest="cdr_command", required=True, metavar="ACTION")
     q = cdr_sub.add_parser("list", parents=[data], help="most recent calls first")
@@ -177,6 +205,20 @@ def dispatch(args: argparse.Namespace) -> int:
         if args.user_command == "passwd":
             return users.passwd(data_dir, args.name, args.password_stdin)
         return users.unlock(data_dir, args.name)
+    if args.command == "config":
+        if args.config_command == "export":
+            return siteconf.export(data_dir, args.with_secrets)
+        return siteconf.import_(data_dir, args.file, args.dry_run)
+    if args.command == "blacklist":
+        cmd = args.blacklist_command
+        if cmd == "list":
+            return siteconf.blacklist_list(data_dir)
+        if cmd == "add":
+            return siteconf.blacklist_add(data_dir, args.number, args.treatment, args.cause,
+                                          args.prompt, args.flow, args.note, args.days)
+        if cmd == "remove":
+            return siteconf.blacklist_remove(data_dir, args.number)
+        return siteconf.blacklist_unlock(data_dir, args.number, args.by)
     if args.command == "pstn":
         return pstn.call(data_dir, args.number, args.caller, args.play, args.dtmf, args.seconds,
                          args.line, args.cid, args.hangup)

@@ -90,7 +90,7 @@ def run(cfg: BoxConfig, ready_timeout: float) -> int:
     load_board(cfg.board)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(cfg.data_dir)
-    demo = ensure_demo_data(db)
+    demo = ensure_demo_data(db, cfg.data_dir)
     has_admin = User.select().where((User.role == "admin") & User.enabled).exists()
     db.close()
     host = cfg.advertise_host or guess_advertise_host(cfg.bind_host)

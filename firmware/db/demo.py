@@ -1,4 +1,8 @@
-"""Demo extensions for a first start, so a softphone can register right away.
+"""The demo for a first start: the 96777 gas hotline site (extensions, trunk, DID,
+queues, agents logged in, IVR flow, time rules and holidays, blacklist and auto-lock),
+imported from the one site file that is also the worked example of the docs
+(firmware/siteconfig/demo/gas_hotline_96777.yaml), so a softphone can register and a
+newcomer hears a real hotline right away.
 
 Every password is generated on the box: no password that ships in the image or in this
 source survives the first boot.
@@ -8,12 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import peewee
 
 from firmware.db.models import Extension
 from firmware.db.settings import get_setting, set_setting
-from firmware.db.sip_passwords import generate_sip_password
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +31,29 @@ DEMO_EXTENSIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def ensure_demo_data(db: peewee.SqliteDatabase) -> list[tuple[str, str, str]]:
-    """(number, name, password) of the demo extensions, creating them on the first start.
+def ensure_demo_data(db: peewee.SqliteDatabase,
+                     data_dir: Path | None = None) -> list[tuple[str, str, str]]:
+    """(number, name, password) of the demo extensions, importing the demo site on the
+    first start of an empty box (and on a demo box made before the configuration lived
+    in the database).
 
     `db` must be the database the models are bound to (see `open_db`).
     """
+    from firmware.siteconfig.demo import DEMO_SITE
+    from firmware.siteconfig.service import SiteService
+    from firmware.siteconfig.store import configured
+
     with db.atomic(lock_type="IMMEDIATE"):
         seeded = get_setting(DEMO_SETTING)
-        if seeded is None and not Extension.select().exists():
-            for number, name in DEMO_EXTENSIONS:
-                Extension.create(number=number, name=name, sip_password=generate_sip_password())
-            seeded = json.dumps([number for number, _ in DEMO_EXTENSIONS])
-            set_setting(DEMO_SETTING, seeded)
-            log.info("created %d demo extensions", len(DEMO_EXTENSIONS))
+        fresh = seeded is None and not Extension.select().exists() and not configured()
+        if fresh or (seeded is not None and not configured()):
+            svc = SiteService(data_dir or Path("."), db, notify=lambda _d: None)
+            svc.import_yaml(DEMO_SITE.read_text(encoding="utf-8"), str(DEMO_SITE),
+                            source_dir=DEMO_SITE.parent)
+            if seeded is None:
+                seeded = json.dumps([number for number, _ in DEMO_EXTENSIONS])
+                set_setting(DEMO_SETTING, seeded)
+            log.info("imported the demo site %s", DEMO_SITE.name)
         numbers: list[str] = json.loads(seeded) if seeded else []
         rows = Extension.select().where(Extension.number.in_(numbers)).order_by(Extension.number)
         return [(e.number, e.name, e.sip_password) for e in rows]

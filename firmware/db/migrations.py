@@ -149,10 +149,212 @@ def _m0003_web_auth(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None
         run_sql(db, statement)
 
 
+# The call-center configuration (firmware/db/site_models.py, decision 0012): trunks and
+# DIDs with time rules, queues, members, supervisors, agents and skills, IVR flows
+# (versioned), schedules and holiday calendars, caller lists, blacklist, auto-lock rules
+# and the locks they set, uploaded prompts.
+_SITE_CONFIG_SCHEMA = (
+    """CREATE TABLE "trunk" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "kind" VARCHAR(255) NOT NULL,
+        "port" VARCHAR(255) NOT NULL,
+        "description" TEXT NOT NULL,
+        "enabled" INTEGER NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "trunk_name" ON "trunk" ("name")',
+    """CREATE TABLE "did" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "number" VARCHAR(255) NOT NULL,
+        "name" VARCHAR(255) NOT NULL,
+        "trunk" VARCHAR(255),
+        "target" VARCHAR(255) NOT NULL,
+        "calendar" VARCHAR(255),
+        "holiday" VARCHAR(255),
+        "priority" INTEGER NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "did_number" ON "did" ("number")',
+    """CREATE TABLE "did_time_rule" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "did_id" INTEGER NOT NULL,
+        "position" INTEGER NOT NULL,
+        "schedule" VARCHAR(255) NOT NULL,
+        "target" VARCHAR(255) NOT NULL,
+        FOREIGN KEY ("did_id") REFERENCES "did" ("id") ON DELETE CASCADE)""",
+    'CREATE INDEX "didtimerule_did_id" ON "did_time_rule" ("did_id")',
+    """CREATE TABLE "time_schedule" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "tz" VARCHAR(255) NOT NULL,
+        "week" TEXT NOT NULL,
+        "makeup_as" VARCHAR(255) NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "timeschedule_name" ON "time_schedule" ("name")',
+    """CREATE TABLE "holiday_calendar" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "note" TEXT NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "holidaycalendar_name" ON "holiday_calendar" ("name")',
+    """CREATE TABLE "calendar_day" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "calendar_id" INTEGER NOT NULL,
+        "kind" VARCHAR(255) NOT NULL,
+        "date" VARCHAR(255) NOT NULL,
+        "name" VARCHAR(255) NOT NULL,
+        "position" INTEGER NOT NULL,
+        FOREIGN KEY ("calendar_id") REFERENCES "holiday_calendar" ("id") ON DELETE CASCADE)""",
+    'CREATE INDEX "calendarday_calendar_id" ON "calendar_day" ("calendar_id")',
+    """CREATE TABLE "agent" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "agent_id" VARCHAR(255) NOT NULL,
+        "name" VARCHAR(255) NOT NULL,
+        "wrap_up" REAL,
+        "login" VARCHAR(255),
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "agent_agent_id" ON "agent" ("agent_id")',
+    """CREATE TABLE "agent_skill" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "agent_id" INTEGER NOT NULL,
+        "skill" VARCHAR(255) NOT NULL,
+        "level" INTEGER NOT NULL,
+        FOREIGN KEY ("agent_id") REFERENCES "agent" ("id") ON DELETE CASCADE)""",
+    'CREATE INDEX "agentskill_agent_id" ON "agent_skill" ("agent_id")',
+    'CREATE UNIQUE INDEX "agentskill_agent_id_skill" ON "agent_skill" ("agent_id", "skill")',
+    """CREATE TABLE "acd_queue" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "position" INTEGER NOT NULL,
+        "strategy" VARCHAR(255) NOT NULL,
+        "ring_timeout" REAL NOT NULL,
+        "retry" REAL NOT NULL,
+        "wrap_up" REAL NOT NULL,
+        "ring_in_use" INTEGER NOT NULL,
+        "max_wait" REAL,
+        "timeout_target" VARCHAR(255),
+        "empty_target" VARCHAR(255),
+        "moh_class" VARCHAR(255) NOT NULL,
+        "announce_frequency" REAL NOT NULL,
+        "announce_position" INTEGER NOT NULL,
+        "announce_ewt" INTEGER NOT NULL,
+        "announce_on_join" INTEGER NOT NULL,
+        "periodic_prompt" VARCHAR(255),
+        "periodic_frequency" REAL NOT NULL,
+        "callback_key" VARCHAR(255),
+        "exit_keys" TEXT NOT NULL,
+        "skill_steps" TEXT NOT NULL,
+        "skills" TEXT NOT NULL,
+        "default_aht" REAL NOT NULL,
+        "aht_window" INTEGER NOT NULL,
+        "smart_routing" INTEGER NOT NULL,
+        "outbound_trace" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "acdqueue_name" ON "acd_queue" ("name")',
+    """CREATE TABLE "queue_member" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "queue_id" INTEGER NOT NULL,
+        "agent_id" INTEGER NOT NULL,
+        "position" INTEGER NOT NULL,
+        "penalty" INTEGER NOT NULL,
+        "weight" REAL NOT NULL,
+        FOREIGN KEY ("queue_id") REFERENCES "acd_queue" ("id") ON DELETE CASCADE,
+        FOREIGN KEY ("agent_id") REFERENCES "agent" ("id") ON DELETE CASCADE)""",
+    'CREATE INDEX "queuemember_queue_id" ON "queue_member" ("queue_id")',
+    'CREATE INDEX "queuemember_agent_id" ON "queue_member" ("agent_id")',
+    'CREATE UNIQUE INDEX "queuemember_queue_id_agent_id" ON "queue_member" '
+    '("queue_id", "agent_id")',
+    """CREATE TABLE "queue_supervisor" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "queue_id" INTEGER NOT NULL,
+        "extension" VARCHAR(255) NOT NULL,
+        FOREIGN KEY ("queue_id") REFERENCES "acd_queue" ("id") ON DELETE CASCADE)""",
+    'CREATE INDEX "queuesupervisor_queue_id" ON "queue_supervisor" ("queue_id")',
+    'CREATE UNIQUE INDEX "queuesupervisor_queue_id_extension" ON "queue_supervisor" '
+    '("queue_id", "extension")',
+    """CREATE TABLE "ivr_flow" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "flow_id" VARCHAR(255) NOT NULL,
+        "version" INTEGER NOT NULL,
+        "name" VARCHAR(255) NOT NULL,
+        "data" TEXT NOT NULL,
+        "active" INTEGER NOT NULL,
+        "created" REAL NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE INDEX "ivrflow_flow_id" ON "ivr_flow" ("flow_id")',
+    'CREATE UNIQUE INDEX "ivrflow_flow_id_version" ON "ivr_flow" ("flow_id", "version")',
+    """CREATE TABLE "caller_list" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "note" TEXT NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "callerlist_name" ON "caller_list" ("name")',
+    """CREATE TABLE "caller_list_entry" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "list_id" INTEGER NOT NULL,
+        "number" VARCHAR(255) NOT NULL,
+        "position" INTEGER NOT NULL,
+        FOREIGN KEY ("list_id") REFERENCES "caller_list" ("id") ON DELETE CASCADE)""",
+    'CREATE INDEX "callerlistentry_list_id" ON "caller_list_entry" ("list_id")',
+    """CREATE TABLE "blacklist" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "number" VARCHAR(255) NOT NULL,
+        "treatment" VARCHAR(255) NOT NULL,
+        "cause" INTEGER NOT NULL,
+        "prompt" VARCHAR(255),
+        "flow" VARCHAR(255),
+        "note" TEXT NOT NULL,
+        "expires" REAL,
+        "created" REAL NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "blacklist_number" ON "blacklist" ("number")',
+    """CREATE TABLE "autolock_rule" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "calls" INTEGER NOT NULL,
+        "minutes" REAL NOT NULL,
+        "days" REAL NOT NULL,
+        "dids" TEXT NOT NULL,
+        "exempt" VARCHAR(255),
+        "treatment" VARCHAR(255) NOT NULL,
+        "cause" INTEGER NOT NULL,
+        "prompt" VARCHAR(255),
+        "flow" VARCHAR(255),
+        "enabled" INTEGER NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "autolockrule_name" ON "autolock_rule" ("name")',
+    """CREATE TABLE "number_lock" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "number" VARCHAR(255) NOT NULL,
+        "rule" VARCHAR(255) NOT NULL,
+        "since" REAL NOT NULL,
+        "until" REAL NOT NULL,
+        "reason" TEXT NOT NULL,
+        "unlocked_at" REAL,
+        "unlocked_by" VARCHAR(255))""",
+    'CREATE INDEX "numberlock_number" ON "number_lock" ("number")',
+    'CREATE INDEX "numberlock_until" ON "number_lock" ("until")',
+    """CREATE TABLE "prompt" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "text" TEXT NOT NULL,
+        "created" REAL NOT NULL,
+        "position" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "prompt_name" ON "prompt" ("name")',
+    # One active version per flow id: activating a version is one UPDATE pair in a
+    # transaction, and a bug that activates two is refused by SQLite, not run.
+    'CREATE UNIQUE INDEX "ivrflow_one_active" ON "ivr_flow" ("flow_id") WHERE "active" = 1',
+)
+
+
+def _m0004_site_config(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for statement in _SITE_CONFIG_SCHEMA:
+        run_sql(db, statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _m0001_initial),
     Migration(2, "per-extension digest algorithms", _m0002_digest_algorithms),
     Migration(3, "web users, sessions, operation log", _m0003_web_auth),
+    Migration(4, "call-center configuration", _m0004_site_config),
 )
 
 

@@ -177,7 +177,8 @@ class CallControl:
                  may_monitor: Callable[[str, str], bool] | None = None) -> None:
         self.switch = switch
         self.room_pins = dict(rooms or {})  # room number -> PIN
-        # the permission seam (firmware/switch/supervision.py): never allow by default
+        # the permission seam (SiteRuntime.may_monitor: per-queue supervisors of the
+        # site configuration): never allow by default
         self.may_monitor: Callable[[str, str], bool] = may_monitor or (lambda s, a: False)
         self.consults: dict[str, Consultation] = {}  # call id -> consultation
         self.parked: dict[str, Call] = {}  # slot -> call

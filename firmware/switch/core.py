@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from firmware.ivr import Transfer, TransferKind
+from firmware.ivr import Flow, Transfer, TransferKind
 from firmware.media.bridge import Bridge
 from firmware.media.codecs import Codec
 from firmware.media.engine import MediaEngine
@@ -86,8 +86,15 @@ class Switch:
             return
         if ch.tech in TRUNK_TECHS:
             call.direction = "inbound"
+        if route.note:
+            log.info("call %s from %s to %s: %s", call.id, ch.caller.number, ch.called,
+                     route.note)
+            call.extra["route"] = route.note
         if route.kind == "ivr":
-            self._start_ivr(call, route.target)
+            self._start_ivr(call, route.target, route.flow)
+            return
+        if route.kind == "queue":
+            self._start_queue(call, route.target, route.priority)
             return
         cause = self._dial(call, route)
         if cause is not None:
@@ -117,8 +124,9 @@ class Switch:
         return None
 
     # IVR ------------------------------------------------------------------------------------
-    def _start_ivr(self, call: Call, flow_id: str) -> None:
-        flow = self.ivr.flows.get(flow_id) if self.ivr is not None else None
+    def _start_ivr(self, call: Call, flow_id: str, flow: Flow | None = None) -> None:
+        if flow is None and self.ivr is not None:
+            flow = self.ivr.flows.get(flow_id)
         if flow is None or self.ivr is None:
             log.error("call %s: IVR flow %s is not active", call.id, flow_id)
             call.finish(Cause.NO_ROUTE_DESTINATION, "system")
@@ -130,6 +138,20 @@ class Switch:
             call.answer_at = time.time()  # the box answers: charging starts here
         call.mark_in_use(call.a)
         session.start()
+
+    def _start_queue(self, call: Call, queue: str, priority: int) -> None:
+        """A DID straight to a queue: the box answers (music on hold needs a path)."""
+        if self.acd is None:
+            log.error("call %s: no ACD for queue %s", call.id, queue)
+            call.finish(Cause.NO_ROUTE_DESTINATION, "system")
+            return
+        if call.answer_at is None:
+            call.answer_at = time.time()
+        call.mark_in_use(call.a)
+        call.a.answer()
+        cause = self.acd.join(call, queue, priority)
+        if cause is not None:
+            call.finish(cause, "system")
 
     def ivr_transfer(self, call: Call, action: Transfer) -> Cause | None:
         """An IVR hands the call on (TransferTarget for IvrSession)."""

@@ -16,24 +16,22 @@ from drivers.sim.telephony import SimTelephony
 from drivers.sip.addr import Address
 from drivers.sip.endpoint import SipConfig, SipEndpoint
 from drivers.sip.registrar import Binding
-from firmware.acd import AcdEngine, AcdError
+from firmware.acd import AcdError
 from firmware.config import ConfigError, load_board, parse_port_range
 from firmware.db.cdr_writer import CdrWriter
 from firmware.db.connection import open_db
 from firmware.db.registrations import RegistrationStore
+from firmware.db.write_behind import WriteBehind
 from firmware.media.engine import MediaEngine
 from firmware.media.prompt_gen import PromptToolMissing, ensure_stock
-from firmware.switch.acd_call import AcdService
-from firmware.switch.acd_setup import AcdSetupError, demo_config, load_acd
+from firmware.siteconfig import Site, SiteInvalid
 from firmware.switch.bus import EventBus
 from firmware.switch.callcontrol_setup import RoomConfigError, control_handler, load_rooms
 from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
 from firmware.switch.directory import ExtensionDirectory
-from firmware.switch.ivr_call import IvrServices
-from firmware.switch.ivr_setup import load_ivr, load_routes
 from firmware.switch.router import Router
-from firmware.switch.supervision import load_policy
+from firmware.switch.site_runtime import SiteRuntime, load_failed, site_clock
 from firmware.system.notify import notify_ready, notify_stopping, notify_watchdog, setup_logging
 
 log = logging.getLogger("ccbox.switchd")
@@ -83,12 +81,19 @@ class SwitchDaemon:
                                self._binding_changed)
         restored = self._restore_bindings()
         await self.sip.start()
-        ivr, routes = await loop.run_in_executor(None, self._prepare_ivr)
-        self.switch = Switch(self.bus, self.media, Router(self.directory, ivr_routes=routes),
+        await loop.run_in_executor(None, self._prepare_prompts)
+        clock = site_clock()
+        self.switch = Switch(self.bus, self.media, Router(self.directory, clock=clock),
                              self.data, self.sip, record=not args.no_record)
-        self.switch.ivr = ivr
-        self.acd = self._start_acd(ivr)
-        self.switch.acd = self.acd
+        self.lock_writer = WriteBehind("lock-writer", self.data)
+        self.lock_writer.start()
+        self.site = SiteRuntime(self.data, self.switch, clock, self.lock_writer)
+        try:
+            site, locks = await loop.run_in_executor(None, self.site.load)
+        except SiteInvalid as e:
+            load_failed(e)
+            site, locks = Site(), []
+        self.site.apply(site, locks)
         self._setup_call_control()
         self.sip.on_incoming = self.switch.incoming
         self.telephony = _telephony(args.board)
@@ -124,61 +129,42 @@ class SwitchDaemon:
         await self.control.stop()
         await self.sip.stop()
         await self.media.stop()
-        if self.acd is not None:
-            self.acd.close()
+        if self.switch.acd is not None:
+            self.switch.acd.close()
+        self.lock_writer.stop()
         self.cdrs.stop()
         self.regstore.stop()
         log.info("switchd stopped")
 
-    # IVR ------------------------------------------------------------------------------------
-    def _prepare_ivr(self) -> tuple[IvrServices, dict[str, str]]:
-        """Prompts and flows, in a thread before READY: a caller never reaches an IVR
-        whose prompts are still being synthesised."""
+    # Site configuration ---------------------------------------------------------------------
+    def _prepare_prompts(self) -> None:
+        """Stock prompts, in a thread before READY: a caller never reaches an IVR whose
+        prompts are still being synthesised."""
         try:
             ensure_stock(self.data)
         except PromptToolMissing as e:
             # the box still switches calls; IVR callers hear silence, which the log explains
             log.error("no stock prompts: %s", e)
-        ivr = load_ivr(self.data)
-        routes = {n: f for n, f in load_routes().items() if f in ivr.flows}
-        log.info("IVR: %d flow(s), routes %s", len(ivr.flows), routes)
-        return ivr, routes
-
-    def _start_acd(self, ivr: IvrServices) -> AcdService | None:
-        try:
-            config, logins = load_acd(self.data)
-            engine = AcdEngine(config)
-        except (AcdSetupError, AcdError) as e:
-            log.error("no ACD queues: %s", e)
-            return None
-        acd = AcdService(self.switch, engine, ivr.prompts,
-                         self.data / "logs" / "queue_log", ivr.clock)
-        for agent, device in logins.items():
-            try:
-                acd.agent_command(agent, "login", device)
-            except AcdError as e:
-                log.error("agent %s cannot log in at %s: %s", agent, device, e)
-        log.info("ACD: %d queue(s), %d agent(s) logged in", len(config.queues), len(logins))
-        return acd
 
     def _setup_call_control(self) -> None:
         try:
             self.switch.cc.room_pins = load_rooms(self.data)
         except RoomConfigError as e:
             log.error("no conference rooms: %s", e)
-        demo = demo_config() if not (self.data / "acd.json").is_file() else None
-        self.switch.cc.may_monitor = load_policy(self.data, demo).may_monitor
+        # per-queue `supervisors` of the site configuration, always the one in force
+        self.switch.cc.may_monitor = self.site.may_monitor
 
     def _agent(self, req: dict[str, Any]) -> dict[str, Any]:
         """{"cmd": "agent", "agent": "8001", "action": "login|logout|ready|notready",
         "device": "8001", "reason": "break"}"""
-        if self.acd is None:
+        acd = self.switch.acd
+        if acd is None:
             raise ValueError("no ACD configured")
         agent = str(req.get("agent", ""))
         try:
-            self.acd.agent_command(agent, str(req.get("action", "")),
-                                   str(req.get("device", "")), str(req.get("reason", "break")))
-            st = self.acd.engine.agent_status(agent)
+            acd.agent_command(agent, str(req.get("action", "")),
+                              str(req.get("device", "")), str(req.get("reason", "break")))
+            st = acd.engine.agent_status(agent)
         except AcdError as e:
             raise ValueError(str(e)) from e
         return {"agent": agent, "state": getattr(st.state, "value", str(st.state)),
@@ -220,12 +206,22 @@ class SwitchDaemon:
             **self.switch.status(),
             "media": self.media.status() if hasattr(self.media, "status") else {},
             **(self.telephony.status() if self.telephony is not None else {}),
+            "site": self.site.status(),
             "cdr_pending": self.cdrs.pending,
         }
 
     async def _reload(self, _req: dict[str, Any]) -> dict[str, Any]:
-        n = await asyncio.get_running_loop().run_in_executor(None, self.directory.load_from_db)
-        return {"extensions": n}
+        """Re-read extensions and the site configuration; apply it live (no restart, no
+        call dropped). An invalid stored configuration is refused whole: the running one
+        stays."""
+        loop = asyncio.get_running_loop()
+        n = await loop.run_in_executor(None, self.directory.load_from_db)
+        try:
+            site, locks = await loop.run_in_executor(None, self.site.load)
+        except SiteInvalid as e:
+            log.error("reload refused, the running configuration stays: %s", e)
+            raise ValueError(str(e)) from None
+        return {"extensions": n, "applied": self.site.apply(site, locks)}
 
     async def _refresh_directory(self) -> None:
         loop = asyncio.get_running_loop()

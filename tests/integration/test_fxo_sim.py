@@ -16,7 +16,8 @@ from firmware.db.connection import open_db
 from firmware.db.settings import set_setting
 from tests.integration.box import Box, clone_data_dir
 from tests.integration.phones import SipPhones
-from tests.integration.test_ivr_demo_hotline import ACD, offset_to
+from tests.integration.site import import_site
+from tests.integration.test_ivr_demo_hotline import demo_site_with_test_agents, offset_to
 from tests.integration.test_pri_sim import control, tone_wav
 from tests.integration.test_sip_box import cdr_for, check
 from tests.peers.wav import active_seconds, read_wav
@@ -125,7 +126,7 @@ def test_phone_dials_out_through_an_fxo_line(fxo_only_board: None,
 def test_dtmf_through_an_fxo_call_reaches_the_ivr(
     box_data: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    (box_data / "acd.json").write_text(json.dumps(ACD))
+    import_site(box_data, demo_site_with_test_agents())
     configure(box_data, {"fxo1": {"inbound": "96777"}})  # the line goes to the hotline
     monkeypatch.setenv("CCBOX_CLOCK_OFFSET", str(offset_to(10, 2)))  # Wednesday 10:00
     box: Box = request.getfixturevalue("box")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -19,12 +18,12 @@ from types import TracebackType
 import numpy as np
 import pytest
 
-from firmware.ivr import load_flow
 from firmware.media import g711
 from firmware.media.codecs import Codec
 from firmware.media.player import load_encoded
 from tests.integration.box import Box, clone_data_dir
 from tests.integration.phones import SipPhones
+from tests.integration.site import import_site
 from tests.integration.test_sip_box import cdr_for, check
 from tests.peers.ports import free_block
 
@@ -67,7 +66,11 @@ CALLBACK_FLOW = {
     "schema": 1, "id": "test_callback", "version": 1, "entry": "queue",
     "nodes": {"queue": {"kind": "transfer", "to": "queue", "target": "cbq"}},
 }
-ACD = {
+SITE = {
+    "dids": [{"number": IVR_NUMBER, "target": "flow:test_menu"},
+             {"number": QUEUE_NUMBER, "target": "flow:test_queue"},
+             {"number": WAIT_NUMBER, "target": "flow:test_wait"},
+             {"number": CALLBACK_NUMBER, "target": "flow:test_callback"}],
     # smart routing off: every test call comes from 9001, and 智能路由 would send it back
     # to the agent who served 9001 last instead of taking the round-robin turn
     "queues": [{"name": "repair", "strategy": "round-robin", "members": ["9002", "9003"],
@@ -75,36 +78,19 @@ ACD = {
                # nobody logged in: callers wait with announcements and music on hold
                {"name": "waiting", "members": ["9004"], "announce_frequency": 30},
                {"name": "cbq", "members": ["9004"], "callback_key": "1"}],
-    "agents": [{"id": "9002"}, {"id": "9003"}, {"id": "9004"}],
-    "logins": {"9002": "9002", "9003": "9003"},
+    "agents": [{"id": "9002", "login": "9002"}, {"id": "9003", "login": "9003"},
+               {"id": "9004"}],
+    "ivr_flows": [TEST_FLOW, QUEUE_FLOW, WAIT_FLOW, CALLBACK_FLOW],
 }
 PSTN_CALLER = "13800138000"
 
 
 @pytest.fixture
 def box_data(tmp_path: Path, data_template: Path) -> Path:
-    """The usual data dir plus the test flow and its route (read by the box at start)."""
-    load_flow(TEST_FLOW)  # a typo here should fail here, not as silence on the call
-    load_flow(QUEUE_FLOW)
-    load_flow(WAIT_FLOW)
-    load_flow(CALLBACK_FLOW)
+    """The usual data dir with the test site imported (read by the box at start)."""
     data = tmp_path / "data"
     clone_data_dir(data_template, data)
-    flows = data / "ivr" / "flows"
-    flows.mkdir(parents=True)
-    (flows / "test_menu.json").write_text(json.dumps(TEST_FLOW))
-    (flows / "test_queue.json").write_text(json.dumps(QUEUE_FLOW))
-    (flows / "test_wait.json").write_text(json.dumps(WAIT_FLOW))
-    (flows / "test_callback.json").write_text(json.dumps(CALLBACK_FLOW))
-    (data / "acd.json").write_text(json.dumps(ACD))
-    db = sqlite3.connect(data / "ccbox.db")
-    with db:
-        db.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
-                   ("ivr.routes", json.dumps({IVR_NUMBER: "test_menu",
-                                              QUEUE_NUMBER: "test_queue",
-                                              WAIT_NUMBER: "test_wait",
-                                              CALLBACK_NUMBER: "test_callback"})))
-    db.close()
+    import_site(data, SITE)
     return data
 
 

@@ -1,7 +1,7 @@
-"""The shipped 96777 demo flow on the sim E1: a PSTN caller presses 2 (in-band) and
-reaches the repair queue's agent; outside office hours the same call goes straight to
-the emergency queue. The box's IVR clock is moved with CCBOX_CLOCK_OFFSET so the test
-does not depend on when it runs."""
+"""The shipped 96777 demo site (the docs' worked example) on the sim E1: a PSTN caller
+presses 2 (in-band) and reaches the repair queue's agent; outside office hours the same
+call goes straight to the emergency queue. The box's IVR clock is moved with
+CCBOX_CLOCK_OFFSET so the test does not depend on when it runs."""
 
 from __future__ import annotations
 
@@ -12,22 +12,31 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
+from firmware.siteconfig.demo import DEMO_SITE
 from tests.integration.box import Box, clone_data_dir
 from tests.integration.phones import SipPhones
+from tests.integration.site import import_site
 from tests.integration.test_pri_sim import pstn_call
 from tests.integration.test_sip_box import cdr_for, check
 
 pytestmark = pytest.mark.peers
 
 CALLER = "13800138000"
-ACD = {  # the demo's queue names, with the test extensions as agents
-    "queues": [{"name": "repair", "strategy": "round-robin", "members": ["9002"]},
-               {"name": "emergency", "strategy": "ring-all", "members": ["9003"]}],
-    "agents": [{"id": "9002"}, {"id": "9003"}],
-    "logins": {"9002": "9002", "9003": "9003"},
-}
 
+
+def demo_site_with_test_agents() -> str:
+    """The shipped demo site file, with the test extensions 9002/9003 as its agents
+    (repair and emergency; the other queues keep 9002)."""
+    text = DEMO_SITE.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    del data["extensions"]  # keep the test box's 9001-9004 (sections left out are kept)
+    data["agents"] = [{"id": "9002", "login": "9002"}, {"id": "9003", "login": "9003"}]
+    for q in data["queues"]:
+        q["members"] = ["9003"] if q["name"] == "emergency" else ["9002"]
+        q["supervisors"] = []
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 def offset_to(hour: int, weekday: int) -> float:
     """Seconds from now to the next `weekday` (0 = Monday) at `hour`:00 in Shanghai."""
@@ -41,7 +50,7 @@ def offset_to(hour: int, weekday: int) -> float:
 def box_data(tmp_path: Path, data_template: Path) -> Path:
     data = tmp_path / "data"
     clone_data_dir(data_template, data)
-    (data / "acd.json").write_text(json.dumps(ACD))
+    import_site(data, demo_site_with_test_agents())
     return data
 
 

@@ -1,0 +1,273 @@
+"""The site document: every section an admin can set, field by field, with defaults.
+
+This is the one description of the configuration. `ccbox config import` checks a file
+against it, the database is read back into it, `ccbox config export` prints it (fields
+at their default left out), and the web UI validates its forms with it. Cross-object
+rules (a member must be an agent, a DID's flow must exist, ...) are in validate.py.
+
+docs/en/site-config.md documents every field; a unit test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from firmware.acd import Strategy
+from firmware.ivr.errors import Findings as FlowFindings
+from firmware.ivr.prompts import PROMPT_NAME_RE
+from firmware.ivr.timerules import DAY_NAMES, parse_calendar, parse_schedule
+from firmware.siteconfig.errors import DocPath, Findings
+from firmware.siteconfig.types import (
+    NAME,
+    AnyMapping,
+    Bool,
+    DateTime,
+    Enum,
+    Field,
+    FieldType,
+    Float,
+    Int,
+    ListOf,
+    MapOf,
+    Nullable,
+    Number,
+    Obj,
+    Str,
+    Target,
+)
+
+SCHEMA_VERSION = 1
+DEFAULT_TZ = "Asia/Shanghai"
+DTMF = Str(r"[0-9*#ABCD]", "one DTMF key: 0-9, *, #, A-D")
+EXTENSION_NUMBER = Str(r"[0-9]{2,15}", "2 to 15 digits")
+AGENT_ID = Str(r"[A-Za-z0-9_.-]{1,32}", "letters, digits, '_', '-', '.', up to 32")
+PROMPT_NAME = Str(PROMPT_NAME_RE.pattern, "letters, digits, '_', '-', '/' between parts")
+
+# Where a call to a DID (or a treated caller) goes.
+DID_TARGET = Target({"flow": True, "queue": True, "extension": True, "external": True,
+                     "hangup": False})
+# Where a caller leaving a queue goes (the ACD's Target kinds).
+QUEUE_TARGET = Target({"queue": True, "voicemail": True, "callback": False,
+                       "extension": True, "hangup": False})
+
+EXTENSION = Obj("extension", (
+    Field("number", EXTENSION_NUMBER, doc="what phones dial; the SIP user name"),
+    Field("name", Str(allow_empty=True), "", "display name"),
+    Field("password", Nullable(Str(max_len=128)), None,
+          "SIP digest password; exported only with --with-secrets; on import, left out: "
+          "an existing extension keeps its password, a new one gets a generated one",
+          secret=True),
+    Field("enabled", Bool(), True),
+    Field("digest", Str(r"(MD5|SHA-256)(,(MD5|SHA-256))?", "MD5, SHA-256 or MD5,SHA-256"),
+          "MD5", "digest algorithms offered to the phone, in order"),
+), key="number")
+
+TRUNK = Obj("trunk", (
+    Field("name", NAME, doc="the admin's name for the line ('e1', 'fxo1')"),
+    Field("kind", Enum(("pri", "fxo", "sip")), doc="signalling of the line"),
+    Field("port", Str(r"[A-Za-z0-9_.-]{1,32}", "the driver's name, e.g. span1"),
+          doc="the driver's name for the span or port (a PRI span is 'span1')"),
+    Field("description", Str(allow_empty=True), ""),
+    Field("enabled", Bool(), True, "a disabled trunk's DIDs do not answer"),
+), key="name")
+
+DID_RULE = Obj("time rule", (
+    Field("schedule", NAME, doc="a schedule of the `schedules` section"),
+    Field("target", DID_TARGET, doc="where the call goes while the schedule is open"),
+))
+
+DID = Obj("DID", (
+    Field("number", Number(max_len=20), doc="the called number as the trunk delivers it"),
+    Field("name", Str(allow_empty=True), ""),
+    Field("trunk", Nullable(NAME), None, "only calls arriving on this trunk (default: any)"),
+    Field("target", DID_TARGET, doc="where the call goes when no time rule is open"),
+    Field("time_rules", ListOf(DID_RULE), [],
+          "分时段: the first rule whose schedule is open decides"),
+    Field("calendar", Nullable(NAME), None, "holiday calendar for the time rules"),
+    Field("holiday", Nullable(DID_TARGET), None,
+          "where calls go on a holiday of `calendar` (default: as when closed)"),
+    Field("priority", Int(0, 100), 0, "queue priority when the target is a queue"),
+), key="number")
+
+MEMBER = Obj("member", (
+    Field("agent", AGENT_ID),
+    Field("penalty", Int(0, 100), 0, "lower is offered first"),
+    Field("weight", Float(positive=True), 1, "weighted-random share"),
+), key="agent", shorthand="agent")
+
+SKILL_STEP = Obj("skill step", (
+    Field("after", Float(min=0), doc="seconds of waiting"),
+    Field("max_penalty", Nullable(Int(0, 100)), None),
+    Field("min_level", Nullable(Int(1, 10)), None),
+))
+
+QUEUE = Obj("queue", (
+    Field("name", NAME),
+    Field("strategy", Enum(tuple(s.value for s in Strategy)), "ring-all"),
+    Field("members", ListOf(MEMBER), [], "agents, in order (linear, ties)"),
+    Field("supervisors", ListOf(EXTENSION_NUMBER, unique=True), [],
+          "extensions allowed to listen/whisper/barge on this queue's agents"),
+    Field("skills", MapOf(NAME, Int(1, 10)), {},
+          "skills (minimum level) a caller of this queue needs (strategy skills)"),
+    Field("ring_timeout", Float(positive=True, max=600), 15, "seconds per offer"),
+    Field("retry", Float(min=0, max=600), 5,
+          "pause before a new round once every agent was tried"),
+    Field("wrap_up", Float(min=0, max=3600), 0, "seconds after each call"),
+    Field("ring_in_use", Bool(), False, "offer agents whose phone is busy"),
+    Field("max_wait", Nullable(Float(positive=True, max=86400)), None,
+          "seconds; then the caller goes to timeout_target"),
+    Field("timeout_target", Nullable(QUEUE_TARGET), None),
+    Field("empty_target", Nullable(QUEUE_TARGET), None,
+          "when no member is logged in (default: callers wait)"),
+    Field("moh_class", NAME, "default"),
+    Field("announce_frequency", Float(min=0, max=3600), 0,
+          "seconds between position/wait announcements; 0: none"),
+    Field("announce_position", Bool(), True),
+    Field("announce_ewt", Bool(), True),
+    Field("announce_on_join", Bool(), True),
+    Field("periodic_prompt", Nullable(PROMPT_NAME), None),
+    Field("periodic_frequency", Float(min=0, max=3600), 0),
+    Field("callback_key", Nullable(DTMF), None, "key that leaves a callback request"),
+    Field("exit_keys", MapOf(DTMF, QUEUE_TARGET), {}, "key -> target"),
+    Field("skill_steps", ListOf(SKILL_STEP),
+          [{"after": 0, "max_penalty": None, "min_level": None}],
+          "pool widening for strategy skills"),
+    Field("default_aht", Float(positive=True, max=86400), 180,
+          "seconds, for the wait estimate until calls were handled"),
+    Field("aht_window", Int(1, 10000), 20),
+    Field("smart_routing", Bool(), True, "智能路由: returning caller -> last agent"),
+    Field("outbound_trace", Bool(), True, "总机溯源: call-back -> the agent who called"),
+), key="name")
+
+AGENT = Obj("agent", (
+    Field("id", AGENT_ID),
+    Field("name", Str(allow_empty=True), ""),
+    Field("wrap_up", Nullable(Float(min=0, max=3600)), None, "overrides the queue's"),
+    Field("skills", MapOf(NAME, Int(1, 10)), {}, "skill -> level 1..10"),
+    Field("login", Nullable(EXTENSION_NUMBER), None,
+          "extension the agent is logged in at when switchd starts"),
+), key="id")
+
+ACD_SETTINGS = Obj("ACD settings", (
+    Field("not_ready_reasons", ListOf(Str(max_len=40), unique=True),
+          ["break", "lunch", "meeting", "training"]),
+    Field("max_missed_offers", Int(0, 100), 3, "consecutive misses -> not ready; 0: off"),
+    Field("ready_on_login", Bool(), True),
+    Field("served_memory_days", Float(min=0, max=3650), 7),
+    Field("outbound_memory_days", Float(min=0, max=3650), 3),
+))
+
+
+def _check_schedule(value: dict[str, Any], path: DocPath, found: Findings, label: str) -> None:
+    flow_found = FlowFindings()
+    raw = {"tz": value["tz"], "week": value["week"], "makeup_as": value["makeup_as"]}
+    parse_schedule(raw, "", flow_found)
+    _relay(flow_found, path, found, label)
+
+
+def _check_calendar(value: dict[str, Any], path: DocPath, found: Findings, label: str) -> None:
+    flow_found = FlowFindings()
+    raw = {"holidays": value["holidays"], "workdays": value["workdays"]}
+    parse_calendar(raw, "", flow_found)
+    _relay(flow_found, path, found, label)
+
+
+def _relay(flow_found: FlowFindings, path: DocPath, found: Findings, label: str) -> None:
+    """Time-rule findings use dotted fields ('.week.mon.0'): turn them into paths."""
+    for e in flow_found.errors:
+        parts: list[str | int] = [int(p) if p.isdigit() else p
+                                  for p in e.field.split(".") if p]
+        found.error((*path, *parts), e.message, label)
+
+
+SCHEDULE = Obj("schedule", (
+    Field("name", NAME),
+    Field("tz", Str(), DEFAULT_TZ, "zoneinfo time zone"),
+    Field("week", MapOf(Str(), ListOf(Str())), doc="day or span ('mon-fri') -> "
+          "['HH:MM-HH:MM', ...]; end exclusive; overnight ranges belong to their start day"),
+    Field("makeup_as", Enum(DAY_NAMES), "mon", "调休 make-up days use this weekday's hours"),
+), key="name", extra=_check_schedule)
+
+CALENDAR_DAY = Obj("calendar day", (
+    Field("date", Str(), doc="'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD' (inclusive)"),
+    Field("name", Str(allow_empty=True), ""),
+), key="date", shorthand="date")
+
+CALENDAR = Obj("holiday calendar", (
+    Field("name", NAME),
+    Field("note", Str(allow_empty=True), ""),
+    Field("holidays", ListOf(CALENDAR_DAY), [], "days closed whatever the weekday"),
+    Field("workdays", ListOf(CALENDAR_DAY), [], "调休 make-up working days"),
+), key="name", extra=_check_calendar)
+
+CALLER_LIST = Obj("caller list", (
+    Field("name", NAME),
+    Field("note", Str(allow_empty=True), ""),
+    Field("numbers", ListOf(Number(prefix=True), unique=True), [],
+          "numbers, or prefixes ending in '*'"),
+), key="name")
+
+_TREATMENT = (
+    Field("treatment", Enum(("reject", "prompt", "flow")), "reject",
+          "reject: release with `cause`; prompt: answer, play `prompt`, hang up; "
+          "flow: run IVR flow `flow`"),
+    Field("cause", Int(1, 127), 21, "Q.850 cause for reject (21 call rejected)"),
+    Field("prompt", Nullable(PROMPT_NAME), None, "for treatment prompt"),
+    Field("flow", Nullable(NAME), None, "for treatment flow"),
+)
+
+BLACKLIST = Obj("blacklist entry", (
+    Field("number", Number(prefix=True), doc="a number, or a prefix ending in '*'"),
+    *_TREATMENT,
+    Field("note", Str(allow_empty=True, max_len=500), ""),
+    Field("expires", Nullable(DateTime()), None, "no longer applies from then"),
+), key="number")
+
+AUTOLOCK = Obj("auto-lock rule", (
+    Field("name", NAME),
+    Field("calls", Int(2, 10000), doc="this many calls ..."),
+    Field("minutes", Float(positive=True, max=10080), doc="... within this many minutes"),
+    Field("days", Float(positive=True, max=3650), doc="... lock the number this long"),
+    Field("dids", ListOf(Number(max_len=20), unique=True), [],
+          "count calls to these DIDs only (default: every DID)"),
+    Field("exempt", Nullable(NAME), None, "caller list never locked (VIPs, 110/119 ...)"),
+    *_TREATMENT,
+    Field("enabled", Bool(), True),
+), key="name")
+
+PROMPT = Obj("prompt", (
+    Field("name", PROMPT_NAME, doc="file DATA/prompts/custom/NAME.wav"),
+    Field("text", Str(allow_empty=True, max_len=1000), "", "what the recording says"),
+    Field("file", Nullable(Str(max_len=500)), None,
+          "import only: a WAV next to the site file, copied to DATA/prompts/custom"),
+), key="name")
+
+FLOW = AnyMapping()
+
+# Section name -> type, in document (and export) order.
+SECTIONS: dict[str, FieldType] = {
+    "extensions": ListOf(EXTENSION),
+    "trunks": ListOf(TRUNK),
+    "dids": ListOf(DID),
+    "queues": ListOf(QUEUE),
+    "agents": ListOf(AGENT),
+    "acd": ACD_SETTINGS,
+    "schedules": ListOf(SCHEDULE),
+    "calendars": ListOf(CALENDAR),
+    "caller_lists": ListOf(CALLER_LIST),
+    "blacklist": ListOf(BLACKLIST),
+    "autolock": ListOf(AUTOLOCK),
+    "prompts": ListOf(PROMPT),
+    "ivr_flows": ListOf(FLOW),
+}
+# The field naming each object of a list section (labels, duplicates).
+KEYS = {"extensions": "number", "trunks": "name", "dids": "number", "queues": "name",
+        "agents": "id", "schedules": "name", "calendars": "name", "caller_lists": "name",
+        "blacklist": "number", "autolock": "name", "prompts": "name", "ivr_flows": "id"}
+
+
+def empty_document() -> dict[str, Any]:
+    doc: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    for name, kind in SECTIONS.items():
+        doc[name] = {} if isinstance(kind, Obj) else []
+    return doc

@@ -1,0 +1,349 @@
+"""The site document in the database: read it from the tables, write it back whole.
+
+Writing happens in one transaction (all or nothing), after the document was validated.
+Extensions are updated in place (their rows, passwords and registrations survive an
+import that does not change them); IVR flows get a new version only when their content
+changed, and the previous version stays in the table, inactive. Locks (`number_lock`)
+are state, not configuration, and are never touched here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import peewee
+
+from firmware.db.models import Extension, Registration
+from firmware.db.settings import get_setting, set_setting
+from firmware.db.sip_passwords import generate_sip_password
+from firmware.db.site_models import (
+    AcdQueue,
+    Agent,
+    AgentSkill,
+    AutoLockRule,
+    Blacklist,
+    CalendarDay,
+    CallerList,
+    CallerListEntry,
+    Did,
+    DidTimeRule,
+    HolidayCalendar,
+    IvrFlow,
+    Prompt,
+    QueueMember,
+    QueueSupervisor,
+    TimeSchedule,
+    Trunk,
+)
+from firmware.siteconfig.schema import DEFAULT_TZ, SCHEMA_VERSION, SECTIONS
+
+ACD_SETTING = "site.acd"
+SEEDED_SETTING = "site.seeded"  # set once the demo (or any import) configured the box
+
+
+def _time_text(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, ZoneInfo(DEFAULT_TZ)).isoformat(timespec="seconds")
+
+
+def _dicts(query: Any) -> list[dict[str, Any]]:
+    return list(query.dicts())
+
+
+def load_document() -> dict[str, Any]:
+    """The configuration as a raw document (run it through `normalize`/`validate`).
+    The models must be bound (open_db)."""
+    doc: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    doc["extensions"] = [
+        {"number": e.number, "name": e.name, "password": e.sip_password,
+         "enabled": bool(e.enabled), "digest": e.digest_algorithms}
+        for e in Extension.select().order_by(Extension.number)]
+    doc["trunks"] = [
+        {"name": t.name, "kind": t.kind, "port": t.port, "description": t.description,
+         "enabled": bool(t.enabled)}
+        for t in Trunk.select().order_by(Trunk.position, Trunk.id)]
+    rules: dict[int, list[dict[str, Any]]] = {}
+    for r in _dicts(DidTimeRule.select().order_by(DidTimeRule.position, DidTimeRule.id)):
+        rules.setdefault(r["did"], []).append({"schedule": r["schedule"],
+                                               "target": r["target"]})
+    doc["dids"] = [
+        {"number": d.number, "name": d.name, "trunk": d.trunk, "target": d.target,
+         "time_rules": rules.get(d.id, []), "calendar": d.calendar, "holiday": d.holiday,
+         "priority": d.priority}
+        for d in Did.select().order_by(Did.position, Did.id)]
+    doc["queues"] = _load_queues()
+    doc["agents"] = _load_agents()
+    raw_acd = get_setting(ACD_SETTING)
+    doc["acd"] = json.loads(raw_acd) if raw_acd else {}
+    doc["schedules"] = [
+        {"name": s.name, "tz": s.tz, "week": json.loads(s.week), "makeup_as": s.makeup_as}
+        for s in TimeSchedule.select().order_by(TimeSchedule.position, TimeSchedule.id)]
+    days: dict[int, dict[str, list[dict[str, str]]]] = {}
+    for day in _dicts(CalendarDay.select().order_by(CalendarDay.position, CalendarDay.id)):
+        entry = {"date": day["date"], "name": day["name"]}
+        days.setdefault(day["calendar"], {"holiday": [], "workday": []})[day["kind"]].append(
+            entry)
+    doc["calendars"] = [
+        {"name": c.name, "note": c.note,
+         "holidays": days.get(c.id, {}).get("holiday", []),
+         "workdays": days.get(c.id, {}).get("workday", [])}
+        for c in HolidayCalendar.select().order_by(HolidayCalendar.position,
+                                                   HolidayCalendar.id)]
+    entries: dict[int, list[str]] = {}
+    for le in _dicts(CallerListEntry.select()
+                     .order_by(CallerListEntry.position, CallerListEntry.id)):
+        entries.setdefault(le["list"], []).append(le["number"])
+    doc["caller_lists"] = [
+        {"name": c.name, "note": c.note, "numbers": entries.get(c.id, [])}
+        for c in CallerList.select().order_by(CallerList.position, CallerList.id)]
+    doc["blacklist"] = [
+        {"number": b.number, "treatment": b.treatment, "cause": b.cause, "prompt": b.prompt,
+         "flow": b.flow, "note": b.note, "expires": _time_text(b.expires)}
+        for b in Blacklist.select().order_by(Blacklist.position, Blacklist.id)]
+    doc["autolock"] = [
+        {"name": r.name, "calls": r.calls, "minutes": r.minutes, "days": r.days,
+         "dids": json.loads(r.dids), "exempt": r.exempt, "treatment": r.treatment,
+         "cause": r.cause, "prompt": r.prompt, "flow": r.flow, "enabled": bool(r.enabled)}
+        for r in AutoLockRule.select().order_by(AutoLockRule.position, AutoLockRule.id)]
+    doc["prompts"] = [
+        {"name": p.name, "text": p.text}
+        for p in Prompt.select().order_by(Prompt.position, Prompt.id)]
+    doc["ivr_flows"] = [
+        {**json.loads(f.data), "version": f.version}
+        for f in IvrFlow.select().where(IvrFlow.active).order_by(IvrFlow.position,
+                                                                  IvrFlow.id)]
+    return doc
+
+
+def _load_queues() -> list[dict[str, Any]]:
+    members: dict[int, list[dict[str, Any]]] = {}
+    query = (QueueMember.select(QueueMember.queue, Agent.agent_id, QueueMember.penalty,
+                                QueueMember.weight).join(Agent)
+             .order_by(QueueMember.position, QueueMember.id))
+    for m in _dicts(query):
+        members.setdefault(m["queue"], []).append(
+            {"agent": m["agent_id"], "penalty": m["penalty"], "weight": m["weight"]})
+    sups: dict[int, list[str]] = {}
+    for s in _dicts(QueueSupervisor.select().order_by(QueueSupervisor.id)):
+        sups.setdefault(s["queue"], []).append(s["extension"])
+    out = []
+    for q in AcdQueue.select().order_by(AcdQueue.position, AcdQueue.id):
+        out.append({
+            "name": q.name, "strategy": q.strategy, "members": members.get(q.id, []),
+            "supervisors": sups.get(q.id, []), "skills": json.loads(q.skills),
+            "ring_timeout": q.ring_timeout, "retry": q.retry, "wrap_up": q.wrap_up,
+            "ring_in_use": bool(q.ring_in_use), "max_wait": q.max_wait,
+            "timeout_target": q.timeout_target, "empty_target": q.empty_target,
+            "moh_class": q.moh_class, "announce_frequency": q.announce_frequency,
+            "announce_position": bool(q.announce_position),
+            "announce_ewt": bool(q.announce_ewt), "announce_on_join": bool(q.announce_on_join),
+            "periodic_prompt": q.periodic_prompt, "periodic_frequency": q.periodic_frequency,
+            "callback_key": q.callback_key, "exit_keys": json.loads(q.exit_keys),
+            "skill_steps": json.loads(q.skill_steps) or [{"after": 0}],
+            "default_aht": q.default_aht, "aht_window": q.aht_window,
+            "smart_routing": bool(q.smart_routing), "outbound_trace": bool(q.outbound_trace),
+        })
+    return out
+
+
+def _load_agents() -> list[dict[str, Any]]:
+    skills: dict[int, dict[str, int]] = {}
+    for s in _dicts(AgentSkill.select().order_by(AgentSkill.id)):
+        skills.setdefault(s["agent"], {})[s["skill"]] = s["level"]
+    return [{"id": a.agent_id, "name": a.name, "wrap_up": a.wrap_up,
+             "skills": skills.get(a.id, {}), "login": a.login}
+            for a in Agent.select().order_by(Agent.position, Agent.id)]
+
+
+def configured() -> bool:
+    """Has this box ever been configured (demo seeded or a site imported)?"""
+    return get_setting(SEEDED_SETTING) is not None
+
+
+# --- writing ------------------------------------------------------------------------
+
+
+@dataclass
+class SaveReport:
+    generated_passwords: dict[str, str] = field(default_factory=dict)  # new extensions
+    new_flow_versions: dict[str, int] = field(default_factory=dict)
+
+
+def _flow_content(flow: Mapping[str, Any]) -> str:
+    return json.dumps({k: v for k, v in flow.items() if k != "version"}, sort_keys=True,
+                      ensure_ascii=False)
+
+
+def save_document(db: peewee.Database, doc: Mapping[str, Any],
+                  sections: frozenset[str] | None = None) -> SaveReport:
+    """Write a validated canonical document in one transaction. `sections`: only these
+    (default: all); the others are left as they are."""
+    todo = set(SECTIONS) if sections is None else set(sections)
+    report = SaveReport()
+    with db.atomic(lock_type="IMMEDIATE"):
+        if "extensions" in todo:
+            _save_extensions(doc["extensions"], report)
+        if "trunks" in todo:
+            Trunk.delete().execute()
+            for i, t in enumerate(doc["trunks"]):
+                Trunk.create(position=i, **t)
+        if "dids" in todo:
+            Did.delete().execute()
+            for i, d in enumerate(doc["dids"]):
+                row = Did.create(position=i, **{k: v for k, v in d.items()
+                                                if k != "time_rules"})
+                for j, r in enumerate(d["time_rules"]):
+                    DidTimeRule.create(did=row, position=j, **r)
+        if "agents" in todo or "queues" in todo:
+            _save_acd(doc, todo)
+        if "acd" in todo:
+            set_setting(ACD_SETTING, json.dumps(doc["acd"], ensure_ascii=False))
+        if "schedules" in todo:
+            TimeSchedule.delete().execute()
+            for i, s in enumerate(doc["schedules"]):
+                TimeSchedule.create(position=i, name=s["name"], tz=s["tz"],
+                                    week=json.dumps(s["week"], ensure_ascii=False),
+                                    makeup_as=s["makeup_as"])
+        if "calendars" in todo:
+            HolidayCalendar.delete().execute()
+            for i, c in enumerate(doc["calendars"]):
+                cal = HolidayCalendar.create(position=i, name=c["name"], note=c["note"])
+                for kind, key in (("holiday", "holidays"), ("workday", "workdays")):
+                    for j, day in enumerate(c[key]):
+                        CalendarDay.create(calendar=cal, kind=kind, date=day["date"],
+                                           name=day["name"], position=j)
+        if "caller_lists" in todo:
+            CallerList.delete().execute()
+            for i, c in enumerate(doc["caller_lists"]):
+                lst = CallerList.create(position=i, name=c["name"], note=c["note"])
+                for j, n in enumerate(c["numbers"]):
+                    CallerListEntry.create(list=lst, number=n, position=j)
+        if "blacklist" in todo:
+            _save_blacklist(doc["blacklist"])
+        if "autolock" in todo:
+            AutoLockRule.delete().execute()
+            for i, r in enumerate(doc["autolock"]):
+                AutoLockRule.create(position=i, **{**r, "dids": json.dumps(r["dids"])})
+        if "prompts" in todo:
+            created = {p.name: p.created for p in Prompt.select()}
+            Prompt.delete().execute()
+            for i, p in enumerate(doc["prompts"]):
+                Prompt.create(position=i, name=p["name"], text=p["text"],
+                              created=created.get(p["name"], time.time()))
+        if "ivr_flows" in todo:
+            _save_flows(doc["ivr_flows"], report)
+        set_setting(SEEDED_SETTING, str(time.time()))
+    return report
+
+
+def _save_extensions(items: list[dict[str, Any]], report: SaveReport) -> None:
+    wanted = {e["number"] for e in items}
+    gone = [e.number for e in Extension.select() if e.number not in wanted]
+    if gone:
+        Extension.delete().where(Extension.number.in_(gone)).execute()
+        # bindings of a deleted account must not outlive it across a restart
+        Registration.delete().where(Registration.aor.in_(gone)).execute()
+    for e in items:
+        row = Extension.get_or_none(Extension.number == e["number"])
+        if row is None:
+            password = e["password"]
+            if password is None:
+                password = generate_sip_password()
+                report.generated_passwords[e["number"]] = password
+            Extension.create(number=e["number"], name=e["name"], sip_password=password,
+                             enabled=e["enabled"], digest_algorithms=e["digest"])
+            continue
+        row.name, row.enabled, row.digest_algorithms = e["name"], e["enabled"], e["digest"]
+        if e["password"] is not None:
+            row.sip_password = e["password"]
+        row.save()
+
+
+def _save_acd(doc: Mapping[str, Any], todo: set[str]) -> None:
+    # members reference agents: both are rewritten together (cascades clear the links)
+    agents = doc["agents"]
+    Agent.delete().execute()
+    ids: dict[str, Agent] = {}
+    for i, a in enumerate(agents):
+        row = Agent.create(position=i, agent_id=a["id"], name=a["name"], wrap_up=a["wrap_up"],
+                           login=a["login"])
+        ids[a["id"]] = row
+        for skill, level in a["skills"].items():
+            AgentSkill.create(agent=row, skill=skill, level=level)
+    AcdQueue.delete().execute()
+    for i, q in enumerate(doc["queues"]):
+        fields = {k: v for k, v in q.items() if k not in ("members", "supervisors")}
+        for k in ("exit_keys", "skill_steps", "skills"):
+            fields[k] = json.dumps(q[k], ensure_ascii=False)
+        qrow = AcdQueue.create(position=i, **fields)
+        for j, m in enumerate(q["members"]):
+            QueueMember.create(queue=qrow, agent=ids[m["agent"]], position=j,
+                               penalty=m["penalty"], weight=m["weight"])
+        for s in q["supervisors"]:
+            QueueSupervisor.create(queue=qrow, extension=s)
+
+
+def _save_blacklist(items: list[dict[str, Any]]) -> None:
+    created = {b.number: b.created for b in Blacklist.select()}
+    Blacklist.delete().execute()
+    for i, b in enumerate(items):
+        expires = None if b["expires"] is None else datetime.fromisoformat(
+            b["expires"]).timestamp()
+        Blacklist.create(position=i, number=b["number"], treatment=b["treatment"],
+                         cause=b["cause"], prompt=b["prompt"], flow=b["flow"], note=b["note"],
+                         expires=expires, created=created.get(b["number"], time.time()))
+
+
+def _save_flows(items: list[dict[str, Any]], report: SaveReport) -> None:
+    wanted = {str(f["id"]) for f in items}
+    IvrFlow.update(active=False).where(IvrFlow.active & IvrFlow.flow_id.not_in(
+        list(wanted))).execute()
+    for i, f in enumerate(items):
+        flow_id = str(f["id"])
+        current = IvrFlow.get_or_none((IvrFlow.flow_id == flow_id) & IvrFlow.active)
+        content = _flow_content(f)
+        if current is not None and _flow_content(json.loads(current.data)) == content:
+            current.position = i
+            current.save()
+            continue
+        last = (IvrFlow.select(peewee.fn.MAX(IvrFlow.version))
+                .where(IvrFlow.flow_id == flow_id).scalar())
+        # the box numbers versions; a file may ask for a higher number (its own scheme)
+        asked = f.get("version")
+        version = max((last or 0) + 1, asked if isinstance(asked, int) else 0)
+        if current is not None:
+            current.active = False
+            current.save()
+        data = {k: v for k, v in f.items() if k != "version"}
+        IvrFlow.create(flow_id=flow_id, version=version, name=str(f.get("name", "")),
+                       data=json.dumps({**data, "version": version}, ensure_ascii=False),
+                       active=True, position=i)
+        report.new_flow_versions[flow_id] = version
+
+
+def activate_flow_version(db: peewee.Database, flow_id: str, version: int) -> None:
+    """Make a stored version the active one (roll back, or forward again)."""
+    with db.atomic(lock_type="IMMEDIATE"):
+        row = IvrFlow.get_or_none((IvrFlow.flow_id == flow_id) & (IvrFlow.version == version))
+        if row is None:
+            raise KeyError(f"flow {flow_id!r} has no version {version}")
+        current = IvrFlow.get_or_none((IvrFlow.flow_id == flow_id) & IvrFlow.active)
+        position = current.position if current is not None else 0
+        IvrFlow.update(active=False).where((IvrFlow.flow_id == flow_id)
+                                           & IvrFlow.active).execute()
+        row.active, row.position = True, position
+        row.save()
+
+
+def flow_versions(flow_id: str) -> list[tuple[int, bool, float]]:
+    """(version, active, created) of every stored version, newest first."""
+    return [(f.version, bool(f.active), f.created) for f in
+            IvrFlow.select().where(IvrFlow.flow_id == flow_id).order_by(IvrFlow.version.desc())]
+

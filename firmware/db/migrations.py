@@ -149,7 +149,7 @@ def _m0003_web_auth(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None
         run_sql(db, statement)
 
 
-# The call-center configuration (firmware/db/site_models.py, decision 0012): trunks and
+# The call-center configuration (firmware/db/site_models.py, decision 0014): trunks and
 # DIDs with time rules, queues, members, supervisors, agents and skills, IVR flows
 # (versioned), schedules and holiday calendars, caller lists, blacklist, auto-lock rules
 # and the locks they set, uploaded prompts.

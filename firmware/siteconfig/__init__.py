@@ -1,5 +1,5 @@
 """The call-center configuration: stored in the database, validated as a whole, applied
-to a running switchd without touching calls in progress (decision 0012).
+to a running switchd without touching calls in progress (decision 0014).
 
 - `schema`: every section and field of the site document, with defaults;
 - `validate.validate(doc)`: every error (object, field; line for a file) and the `Site`

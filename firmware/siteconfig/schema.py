@@ -57,7 +57,7 @@ EXTENSION = Obj("extension", (
           "SIP digest password; exported only with --with-secrets; on import, left out: "
           "an existing extension keeps its password, a new one gets a generated one",
           secret=True),
-    Field("enabled", Bool(), True),
+    Field("enabled", Bool(), True, "a disabled extension can neither register nor be called"),
     Field("digest", Str(r"(MD5|SHA-256)(,(MD5|SHA-256))?", "MD5, SHA-256 or MD5,SHA-256"),
           "MD5", "digest algorithms offered to the phone, in order"),
 ), key="number")
@@ -67,7 +67,7 @@ TRUNK = Obj("trunk", (
     Field("kind", Enum(("pri", "fxo", "sip")), doc="signalling of the line"),
     Field("port", Str(r"[A-Za-z0-9_.-]{1,32}", "the driver's name, e.g. span1"),
           doc="the driver's name for the span or port (a PRI span is 'span1')"),
-    Field("description", Str(allow_empty=True), ""),
+    Field("description", Str(allow_empty=True), "", "free text"),
     Field("enabled", Bool(), True, "a disabled trunk's DIDs do not answer"),
 ), key="name")
 
@@ -78,7 +78,7 @@ DID_RULE = Obj("time rule", (
 
 DID = Obj("DID", (
     Field("number", Number(max_len=20), doc="the called number as the trunk delivers it"),
-    Field("name", Str(allow_empty=True), ""),
+    Field("name", Str(allow_empty=True), "", "free text"),
     Field("trunk", Nullable(NAME), None, "only calls arriving on this trunk (default: any)"),
     Field("target", DID_TARGET, doc="where the call goes when no time rule is open"),
     Field("time_rules", ListOf(DID_RULE), [],
@@ -102,8 +102,9 @@ SKILL_STEP = Obj("skill step", (
 ))
 
 QUEUE = Obj("queue", (
-    Field("name", NAME),
-    Field("strategy", Enum(tuple(s.value for s in Strategy)), "ring-all"),
+    Field("name", NAME, doc="what flows and DIDs call it (`queue:NAME`)"),
+    Field("strategy", Enum(tuple(s.value for s in Strategy)), "ring-all",
+          "how callers are offered to agents (decision 0009)"),
     Field("members", ListOf(MEMBER), [], "agents, in order (linear, ties)"),
     Field("supervisors", ListOf(EXTENSION_NUMBER, unique=True), [],
           "extensions allowed to listen/whisper/barge on this queue's agents"),
@@ -116,17 +117,17 @@ QUEUE = Obj("queue", (
     Field("ring_in_use", Bool(), False, "offer agents whose phone is busy"),
     Field("max_wait", Nullable(Float(positive=True, max=86400)), None,
           "seconds; then the caller goes to timeout_target"),
-    Field("timeout_target", Nullable(QUEUE_TARGET), None),
+    Field("timeout_target", Nullable(QUEUE_TARGET), None, "where a caller goes after max_wait"),
     Field("empty_target", Nullable(QUEUE_TARGET), None,
           "when no member is logged in (default: callers wait)"),
-    Field("moh_class", NAME, "default"),
+    Field("moh_class", NAME, "default", "music on hold (custom/moh.wav replaces the stock one)"),
     Field("announce_frequency", Float(min=0, max=3600), 0,
           "seconds between position/wait announcements; 0: none"),
-    Field("announce_position", Bool(), True),
-    Field("announce_ewt", Bool(), True),
-    Field("announce_on_join", Bool(), True),
-    Field("periodic_prompt", Nullable(PROMPT_NAME), None),
-    Field("periodic_frequency", Float(min=0, max=3600), 0),
+    Field("announce_position", Bool(), True, "say the caller's position"),
+    Field("announce_ewt", Bool(), True, "say the estimated wait"),
+    Field("announce_on_join", Bool(), True, "first announcement at once on joining"),
+    Field("periodic_prompt", Nullable(PROMPT_NAME), None, "played every periodic_frequency s"),
+    Field("periodic_frequency", Float(min=0, max=3600), 0, "seconds"),
     Field("callback_key", Nullable(DTMF), None, "key that leaves a callback request"),
     Field("exit_keys", MapOf(DTMF, QUEUE_TARGET), {}, "key -> target"),
     Field("skill_steps", ListOf(SKILL_STEP),
@@ -134,14 +135,14 @@ QUEUE = Obj("queue", (
           "pool widening for strategy skills"),
     Field("default_aht", Float(positive=True, max=86400), 180,
           "seconds, for the wait estimate until calls were handled"),
-    Field("aht_window", Int(1, 10000), 20),
+    Field("aht_window", Int(1, 10000), 20, "handled calls in the rolling handle time"),
     Field("smart_routing", Bool(), True, "智能路由: returning caller -> last agent"),
     Field("outbound_trace", Bool(), True, "总机溯源: call-back -> the agent who called"),
 ), key="name")
 
 AGENT = Obj("agent", (
-    Field("id", AGENT_ID),
-    Field("name", Str(allow_empty=True), ""),
+    Field("id", AGENT_ID, doc="what queues list as members (often the extension)"),
+    Field("name", Str(allow_empty=True), "", "display name"),
     Field("wrap_up", Nullable(Float(min=0, max=3600)), None, "overrides the queue's"),
     Field("skills", MapOf(NAME, Int(1, 10)), {}, "skill -> level 1..10"),
     Field("login", Nullable(EXTENSION_NUMBER), None,
@@ -150,11 +151,11 @@ AGENT = Obj("agent", (
 
 ACD_SETTINGS = Obj("ACD settings", (
     Field("not_ready_reasons", ListOf(Str(max_len=40), unique=True),
-          ["break", "lunch", "meeting", "training"]),
+          ["break", "lunch", "meeting", "training"], "reason codes agents may give"),
     Field("max_missed_offers", Int(0, 100), 3, "consecutive misses -> not ready; 0: off"),
-    Field("ready_on_login", Bool(), True),
-    Field("served_memory_days", Float(min=0, max=3650), 7),
-    Field("outbound_memory_days", Float(min=0, max=3650), 3),
+    Field("ready_on_login", Bool(), True, "ready at once after login (else not ready)"),
+    Field("served_memory_days", Float(min=0, max=3650), 7, "智能路由 memory"),
+    Field("outbound_memory_days", Float(min=0, max=3650), 3, "总机溯源 memory"),
 ))
 
 
@@ -181,7 +182,7 @@ def _relay(flow_found: FlowFindings, path: DocPath, found: Findings, label: str)
 
 
 SCHEDULE = Obj("schedule", (
-    Field("name", NAME),
+    Field("name", NAME, doc="what DIDs and flows call it"),
     Field("tz", Str(), DEFAULT_TZ, "zoneinfo time zone"),
     Field("week", MapOf(Str(), ListOf(Str())), doc="day or span ('mon-fri') -> "
           "['HH:MM-HH:MM', ...]; end exclusive; overnight ranges belong to their start day"),
@@ -190,19 +191,19 @@ SCHEDULE = Obj("schedule", (
 
 CALENDAR_DAY = Obj("calendar day", (
     Field("date", Str(), doc="'YYYY-MM-DD' or 'YYYY-MM-DD/YYYY-MM-DD' (inclusive)"),
-    Field("name", Str(allow_empty=True), ""),
+    Field("name", Str(allow_empty=True), "", "春节, 国庆节 ..."),
 ), key="date", shorthand="date")
 
 CALENDAR = Obj("holiday calendar", (
-    Field("name", NAME),
-    Field("note", Str(allow_empty=True), ""),
+    Field("name", NAME, doc="what DIDs and flows call it"),
+    Field("note", Str(allow_empty=True), "", "free text"),
     Field("holidays", ListOf(CALENDAR_DAY), [], "days closed whatever the weekday"),
     Field("workdays", ListOf(CALENDAR_DAY), [], "调休 make-up working days"),
 ), key="name", extra=_check_calendar)
 
 CALLER_LIST = Obj("caller list", (
-    Field("name", NAME),
-    Field("note", Str(allow_empty=True), ""),
+    Field("name", NAME, doc="what flows' caller nodes call it (`list: NAME`)"),
+    Field("note", Str(allow_empty=True), "", "free text"),
     Field("numbers", ListOf(Number(prefix=True), unique=True), [],
           "numbers, or prefixes ending in '*'"),
 ), key="name")
@@ -219,12 +220,12 @@ _TREATMENT = (
 BLACKLIST = Obj("blacklist entry", (
     Field("number", Number(prefix=True), doc="a number, or a prefix ending in '*'"),
     *_TREATMENT,
-    Field("note", Str(allow_empty=True, max_len=500), ""),
+    Field("note", Str(allow_empty=True, max_len=500), "", "why (shown in lists)"),
     Field("expires", Nullable(DateTime()), None, "no longer applies from then"),
 ), key="number")
 
 AUTOLOCK = Obj("auto-lock rule", (
-    Field("name", NAME),
+    Field("name", NAME, doc="shown with the locks it sets"),
     Field("calls", Int(2, 10000), doc="this many calls ..."),
     Field("minutes", Float(positive=True, max=10080), doc="... within this many minutes"),
     Field("days", Float(positive=True, max=3650), doc="... lock the number this long"),
@@ -232,7 +233,7 @@ AUTOLOCK = Obj("auto-lock rule", (
           "count calls to these DIDs only (default: every DID)"),
     Field("exempt", Nullable(NAME), None, "caller list never locked (VIPs, 110/119 ...)"),
     *_TREATMENT,
-    Field("enabled", Bool(), True),
+    Field("enabled", Bool(), True, "a disabled rule counts nothing"),
 ), key="name")
 
 PROMPT = Obj("prompt", (

@@ -66,6 +66,7 @@ class Str(FieldType):
     hint: str = ""
     allow_empty: bool = False
     max_len: int = 200
+    what: str = ""  # short name of the type, for the documentation
 
     def check(self, value: object, path: DocPath, found: Findings, label: str) -> Any:
         if isinstance(value, RawInt):
@@ -86,11 +87,13 @@ class Str(FieldType):
         return value
 
     def describe(self) -> str:
+        if self.what:
+            return self.what
         return f"text ({self.hint})" if self.hint else "text"
 
 
 NAME = Str(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}",
-           "letters, digits, '_', '-', '.', up to 64, no spaces")
+           "letters, digits, '_', '-', '.', up to 64, no spaces", what="name")
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ class Enum(FieldType):
         return value
 
     def describe(self) -> str:
-        return " | ".join(self.values)
+        return " / ".join(f"`{v}`" for v in self.values)
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,8 @@ class Target(FieldType):
         return BAD
 
     def describe(self) -> str:
-        return " | ".join(f"{k}:VALUE" if n else k for k, n in self.kinds.items())
+        return "target: " + " / ".join(f"`{k}:…`" if n else f"`{k}`"
+                                         for k, n in self.kinds.items())
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,7 @@ class Switch:
         if isinstance(route, Reject):
             log.info("call %s from %s to %s rejected: %s", call.id, ch.caller.number,
                      ch.called, route.why)
+            call.extra["route"] = route.why  # why, for the call record
             call.finish(route.cause, "system")
             return
         if ch.tech in TRUNK_TECHS:

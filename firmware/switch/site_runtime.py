@@ -133,8 +133,10 @@ class SiteRuntime:
                                 self.data_dir / "logs" / "queue_log", self.clock)
             new_agents = [a.id for a in site.acd.agents]
         else:
-            known = {a.id for a in previous.acd.agents}
-            new_agents = [a.id for a in site.acd.agents if a.id not in known]
+            # new agents, and agents whose login extension the admin just set or changed;
+            # an agent who logged out by hand under an unchanged setting stays out
+            new_agents = [a.id for a in site.acd.agents
+                          if site.logins.get(a.id) != previous.logins.get(a.id)]
             sw.acd.execute(sw.acd.engine.reconfigure(site.acd, now=self.clock()))
         logged = 0
         for agent in new_agents:

@@ -313,6 +313,22 @@ class CallControl:
         if other.media is not None and other.media in call.bridge:
             call.bridge.hold(other.media, held)
 
+    def clear_connection(self, call_id: str | None, device: str) -> dict[str, str]:
+        """CSTA ClearConnection: `device` leaves the call as if it hung up (so while
+        consulting this completes the transfer, in a 3-way the others go on)."""
+        call, ch = self._resolve(call_id, device)
+        ch.hangup(Cause.NORMAL_CLEARING)
+        listener = ch.listener
+        if listener is not None:
+            listener.channel_hungup(ch, Cause.NORMAL_CLEARING)
+        return {"call": call.id, "cleared": leg_name(ch)}
+
+    def clear_call(self, call_id: str) -> dict[str, str]:
+        """CSTA ClearCall: end the whole call for everyone."""
+        call = self._call(call_id)
+        call.finish(Cause.NORMAL_CLEARING, "system")
+        return {"call": call.id, "cleared": "all"}
+
     # ======================================================================================
     # Transfers
     # ======================================================================================

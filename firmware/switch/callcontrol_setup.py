@@ -57,6 +57,8 @@ def load_rooms(data_dir: Path) -> dict[str, str]:
 # op -> (method name, parameters in order); every one returns a dict or raises
 OPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hold": ("hold", ("call", "device")),
+    "clear_connection": ("clear_connection", ("call", "device")),
+    "clear_call": ("clear_call", ("call",)),
     "retrieve": ("retrieve", ("call", "device")),
     "blind_transfer": ("blind_transfer", ("call", "device", "target")),
     "consult": ("consult", ("call", "device", "target")),

@@ -220,6 +220,12 @@ class CallControl:
             for cons in self.consults.values():
                 if device_of(cons.holder) == device:
                     return cons.call
+            # a call the box answered itself: a monitor session, a room, a PIN prompt
+            for call in self.switch.calls.values():
+                if (call.end_at is None and call.answer_at is not None
+                        and device_of(call.a) == device and not call.a.ended):
+                    found = call
+        if found is None:
             raise CallControlError(f"{device} is not on an answered call")
         return found
 
@@ -860,6 +866,12 @@ class CallControl:
         self._publish(MonitorChanged(time.time(), mon.target.id, supervisor,
                                      leg_name(mon.agent), mode))
         return {"call": mon.target.id, "mode": mode}
+
+    def stop_monitor(self, supervisor: str) -> dict[str, str]:
+        """The supervisor's phone leaves the watched call (its own call ends)."""
+        mon = self._monitor_of(supervisor)
+        mon.supervisor.finish(Cause.NORMAL_CLEARING, "system")
+        return {"call": mon.target.id, "stopped": supervisor}
 
     def _monitor_of(self, supervisor: str) -> Monitor:
         for mon in self.monitors.values():

@@ -71,6 +71,7 @@ OPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "retrieve_parked": ("retrieve_parked", ("device", "slot")),
     "monitor": ("monitor", ("supervisor", "target", "mode")),
     "monitor_mode": ("set_monitor_mode", ("supervisor", "mode")),
+    "stop_monitor": ("stop_monitor", ("supervisor",)),
     "force_release": ("force_release", ("supervisor", "target")),
     "force_transfer": ("force_transfer", ("supervisor", "target", "to")),
 }

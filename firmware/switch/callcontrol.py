@@ -264,14 +264,18 @@ class CallControl:
             if not ext.enabled:
                 raise CallControlError(f"extension {number} is disabled")
             return Route("extension", number)
-        probe = _Probe(number)
-        route = router.route(probe)
+        did = getattr(router, "routes", {}).get(number)
+        if did is not None:
+            # a DID (a hotline number): where it leads now, without screening the
+            # transferring agent as a caller
+            target, _why = did.choose(router.clock())
+            route = router._to(target, f"transfer to DID {number}")
+        else:
+            route = router.route(_Probe(number))
         if isinstance(route, Reject):
             raise CallControlError(f"{number}: {route.why}")
         if route.kind == "trunk" and self.switch.trunks is None:
             raise CallControlError(f"{number}: no trunk to dial out on")
-        if route.kind == "ivr":
-            return Route("ivr", route.target)
         return route
 
     def _queue_for(self, number: str) -> str | None:
@@ -376,19 +380,22 @@ class CallControl:
         """Dial `route` for the call's waiting caller (after a transfer or park)."""
         assert call.a.media is not None
         bridge = self._bridge(call)
+        cause: Cause | None
         if route.kind == "queue":
             # the queue plays its own music and announcements into the caller
             if bridge.held(call.a.media):
                 bridge.hold(call.a.media, False)
-            assert self.switch.acd is not None
-            cause = self.switch.acd.join(call, route.target, 0)
+            if self.switch.acd is None:
+                cause = Cause.NO_ROUTE_DESTINATION
+            else:
+                cause = self.switch.acd.join(call, route.target, route.priority)
         else:
             if not bridge.held(call.a.media):
                 bridge.hold(call.a.media, True)
             if route.kind == "ivr":
                 bridge.hold(call.a.media, False)  # the flow's prompts, not music
                 call.ivr = None
-                self.switch._start_ivr(call, route.target)
+                self.switch._start_ivr(call, route.target, route.flow)
                 cause = None
             else:
                 cause = self.switch.dial_route(call, route)

@@ -10,7 +10,6 @@ who hears whom, and what the call's one recording holds before and after a chang
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -20,10 +19,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from firmware.ivr import load_flow
 from tests.integration.box import Box, clone_data_dir
 from tests.integration.parties import Voice, call_channels, wait_channel
 from tests.integration.phones import SipPhones
+from tests.integration.site import import_site
 from tests.integration.test_pri_sim import control
 from tests.integration.test_sip_box import check
 from tests.peers.baresip import Baresip
@@ -38,29 +37,23 @@ QUEUE_NUMBER = "7101"
 ROOM, PIN = "6001", "2468"
 QUEUE_FLOW = {"schema": 1, "id": "to_repair", "version": 1, "entry": "q",
               "nodes": {"q": {"kind": "transfer", "to": "queue", "target": "repair"}}}
-ACD = {
+SITE = {
+    "dids": [{"number": QUEUE_NUMBER, "target": "flow:to_repair"}],
+    # 9004 supervises the repair queue; 9003 is its logged-in agent; 9002 a member who
+    # is not logged in (so the queue never offers it the consultation call)
     "queues": [{"name": "repair", "strategy": "linear", "members": ["9002", "9003"],
-                "ring_timeout": 10, "smart_routing": False}],
-    "agents": [{"id": "9002"}, {"id": "9003"}],
-    "logins": {"9003": "9003"},
-    "supervisors": {"9004": ["repair"]},
+                "ring_timeout": 10, "smart_routing": False, "supervisors": ["9004"]}],
+    "agents": [{"id": "9002"}, {"id": "9003", "login": "9003"}],
+    "ivr_flows": [QUEUE_FLOW],
 }
 
 
 @pytest.fixture
 def box_data(tmp_path: Path, data_template: Path) -> Path:
-    load_flow(QUEUE_FLOW)
     data = tmp_path / "data"
     clone_data_dir(data_template, data)
-    (data / "ivr" / "flows").mkdir(parents=True)
-    (data / "ivr" / "flows" / "to_repair.json").write_text(json.dumps(QUEUE_FLOW))
-    (data / "acd.json").write_text(json.dumps(ACD))
+    import_site(data, SITE)
     (data / "conference.json").write_text(json.dumps({"rooms": {ROOM: PIN}}))
-    db = sqlite3.connect(data / "ccbox.db")
-    with db:
-        db.execute("INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)",
-                   ("ivr.routes", json.dumps({QUEUE_NUMBER: "to_repair"})))
-    db.close()
     return data
 
 

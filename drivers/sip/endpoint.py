@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from drivers.sip.addr import Address
 from drivers.sip.auth import DigestAuthenticator, Lockout
 from drivers.sip.channel import ALLOW, SipChannel
+from drivers.sip.event_server import NotifyTxn
 from drivers.sip.message import (
     REASONS,
     Headers,
@@ -47,10 +48,11 @@ from drivers.sip.transport import SipTransport
 from drivers.sip.uri import parse_name_addr, parse_uri, parse_via, tag_of
 from firmware.media.codecs import Codec
 from firmware.switch.causes import Cause
-from firmware.switch.channel import ChannelListener, Direction, Party
+from firmware.switch.channel import Channel, ChannelListener, Direction, Party
 from firmware.switch.events import AuthFailed, Event, Registered, Unregistered
 
 if TYPE_CHECKING:
+    from drivers.sip.event_server import SipEventServer
     from firmware.media.engine import MediaEngine
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,10 @@ class SipEndpoint:
         self.lockout = Lockout()
         self.dialogs: dict[tuple[str, str], SipChannel] = {}
         self.on_incoming: Callable[[SipChannel], None] | None = None
+        # SUBSCRIBE/NOTIFY (event_server.py); None: SUBSCRIBE gets 405
+        self.events: SipEventServer | None = None
+        # told of every new SIP leg and each of its state changes (device state, BLF)
+        self.channel_watchers: list[Callable[[Channel], None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._local_for: dict[str, str] = {}
@@ -274,10 +280,14 @@ class SipEndpoint:
             owner = ev.txn.data
             if isinstance(owner, SipChannel):
                 owner.on_response(ev.response, ev.txn)
+            elif isinstance(owner, NotifyTxn):
+                owner.on_response(ev.response)
         elif isinstance(ev, TransactionTimeout):
             owner = ev.txn.data
             if isinstance(owner, SipChannel):
                 owner.on_timeout(ev.txn)
+            elif isinstance(owner, NotifyTxn):
+                owner.on_timeout()
         elif isinstance(ev, CancelReceived):
             ch = ev.invite.data
             if isinstance(ch, SipChannel):
@@ -294,6 +304,10 @@ class SipEndpoint:
             if ch is not None:
                 ch.on_ack(req)
             return
+        if to_tag and req.method == "SUBSCRIBE" and self.events is not None:
+            if not self._refused_by_inspection(req, txn):
+                self.events.subscribe(req, source, txn, "")  # a refresh or unsubscribe
+            return
         if to_tag:
             ch = self.dialogs.get((req.call_id, to_tag))
             if ch is None or ch.ended:
@@ -308,13 +322,14 @@ class SipEndpoint:
             "REGISTER": self._register,
             "INVITE": self._invite,
             "OPTIONS": self._options,
+            "SUBSCRIBE": self._subscribe,
         }.get(req.method)
         if handler is not None:
             handler(req, source, txn)
         elif req.method in ("BYE", "INFO", "UPDATE", "PRACK"):
             self.respond(txn, make_response(req, 481, None, txn.to_tag))
-        elif req.method in ("SUBSCRIBE", "NOTIFY", "MESSAGE", "PUBLISH", "REFER"):
-            # out of dialog: no subscriptions or out-of-dialog REFER yet
+        elif req.method in ("NOTIFY", "MESSAGE", "PUBLISH", "REFER"):
+            # out of dialog: no out-of-dialog REFER yet
             resp = make_response(req, 405, None, txn.to_tag)
             resp.headers.add("allow", ALLOW)
             self.respond(txn, resp)
@@ -394,6 +409,30 @@ class SipEndpoint:
         resp.headers.add("server", self.user_agent)
         self.respond(txn, resp)
 
+    # SUBSCRIBE ------------------------------------------------------------------------------
+    def _subscribe(self, req: Request, source: Address, txn: ServerTransaction) -> None:
+        if self.events is None:
+            resp = make_response(req, 405, None, txn.to_tag)
+            resp.headers.add("allow", ALLOW)
+            self.respond(txn, resp)
+            return
+        # authenticated like an INVITE: 407, and the From user must be who signed in
+        user = self._authenticate(req, source, txn, proxy=True)
+        if user is None:
+            return
+        from_user = _user_of(req, "from")
+        if from_user != user:
+            self.respond(txn, make_response(
+                req, 403, f"Forbidden (authenticated as {user}, From is {from_user})",
+                txn.to_tag))
+            return
+        self.events.subscribe(req, source, txn, user)
+
+    def _watch(self, ch: SipChannel) -> None:
+        for watch in self.channel_watchers:
+            ch.watchers.append(watch)
+            watch(ch)
+
     # INVITE ---------------------------------------------------------------------------------
     def _invite(self, req: Request, source: Address, txn: ServerTransaction) -> None:
         self.counters["invites"] += 1
@@ -458,6 +497,7 @@ class SipEndpoint:
         ch.route_set = req.headers.get_all("record-route")
         txn.data = ch
         self.dialogs[ch.dialog_key] = ch
+        self._watch(ch)
         asyncio.get_running_loop().create_task(self._setup_inbound(ch, offer))
 
     async def _setup_inbound(self, ch: SipChannel, offer: AudioOffer) -> None:
@@ -497,6 +537,7 @@ class SipEndpoint:
             ch.remote_target = b.contact
             ch.dialog_key = (ch.call_id, ch.local_tag)
             self.dialogs[ch.dialog_key] = ch
+            self._watch(ch)
             asyncio.get_running_loop().create_task(self._setup_outbound(ch, codecs))
             out.append(ch)
         return out
@@ -530,6 +571,7 @@ class SipEndpoint:
                          "refused_calls": self.load.shed_count,
                          "episodes": self.load.episodes},
             "udp_rcvbuf": self.transport.udp_rcvbuf,
+            **(self.events.status() if self.events is not None else {}),
         }
 
 

@@ -350,11 +350,66 @@ def _m0004_site_config(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> N
         run_sql(db, statement)
 
 
+_PHONE_FEATURES_SCHEMA = (
+    # Per-extension call features (decision 0015). A row exists only for extensions
+    # whose features were ever set; no row means all off. Forward targets are numbers
+    # as dialled ("" = off); the PIN is an argon2id hash, never the digits.
+    """CREATE TABLE "extension_features" (
+        "number" VARCHAR(255) NOT NULL PRIMARY KEY,
+        "forward_always" VARCHAR(255) NOT NULL DEFAULT '',
+        "forward_busy" VARCHAR(255) NOT NULL DEFAULT '',
+        "forward_no_answer" VARCHAR(255) NOT NULL DEFAULT '',
+        "no_answer_timeout" INTEGER NOT NULL DEFAULT 20,
+        "dnd" INTEGER NOT NULL DEFAULT 0,
+        "mobile" VARCHAR(255) NOT NULL DEFAULT '',
+        "mobile_delay" INTEGER NOT NULL DEFAULT 10,
+        "voicemail" INTEGER NOT NULL DEFAULT 0,
+        "voicemail_pin_hash" VARCHAR(255) NOT NULL DEFAULT '',
+        "updated" REAL NOT NULL)""",
+    """CREATE TABLE "ring_group" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "number" VARCHAR(255) NOT NULL,
+        "name" VARCHAR(255) NOT NULL DEFAULT '',
+        "strategy" VARCHAR(255) NOT NULL DEFAULT 'simultaneous',
+        "ring_timeout" INTEGER NOT NULL DEFAULT 20,
+        "fallback" VARCHAR(255) NOT NULL DEFAULT '',
+        "enabled" INTEGER NOT NULL DEFAULT 1,
+        "created" REAL NOT NULL)""",
+    'CREATE UNIQUE INDEX "ring_group_number" ON "ring_group" ("number")',
+    """CREATE TABLE "ring_group_member" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "group_id" INTEGER NOT NULL REFERENCES "ring_group" ("id") ON DELETE CASCADE,
+        "position" INTEGER NOT NULL,
+        "extension" VARCHAR(255) NOT NULL,
+        "timeout" INTEGER)""",
+    'CREATE INDEX "ring_group_member_group_id" ON "ring_group_member" ("group_id")',
+    # One row per voicemail message; the audio is DATA/<path> (8 kHz mono WAV).
+    """CREATE TABLE "voicemail_message" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "mailbox" VARCHAR(255) NOT NULL,
+        "folder" VARCHAR(255) NOT NULL DEFAULT 'new',
+        "caller" VARCHAR(255) NOT NULL DEFAULT '',
+        "caller_name" VARCHAR(255) NOT NULL DEFAULT '',
+        "call_id" VARCHAR(255) NOT NULL DEFAULT '',
+        "created" REAL NOT NULL,
+        "seconds" REAL NOT NULL,
+        "path" TEXT NOT NULL)""",
+    'CREATE UNIQUE INDEX "voicemail_message_path" ON "voicemail_message" ("path")',
+    'CREATE INDEX "voicemail_message_mailbox" ON "voicemail_message" ("mailbox", "folder")',
+)
+
+
+def _m0005_phone_features(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for statement in _PHONE_FEATURES_SCHEMA:
+        run_sql(db, statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _m0001_initial),
     Migration(2, "per-extension digest algorithms", _m0002_digest_algorithms),
     Migration(3, "web users, sessions, operation log", _m0003_web_auth),
     Migration(4, "call-center configuration", _m0004_site_config),
+    Migration(5, "phone features, ring groups, voicemail", _m0005_phone_features),
 )
 
 

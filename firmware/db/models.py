@@ -131,4 +131,67 @@ class OpLog(BaseModel):
         table_name = "oplog"
 
 
-MODELS: list[type[peewee.Model]] = [Extension, Registration, Cdr, Setting, User, Session, OpLog]
+class ExtensionFeatures(BaseModel):
+    """Call features of one extension (forwarding, DND, one-number, voicemail)."""
+
+    number = peewee.CharField(primary_key=True)
+    forward_always = peewee.CharField(default="")  # a number as dialled; "" = off
+    forward_busy = peewee.CharField(default="")
+    forward_no_answer = peewee.CharField(default="")
+    no_answer_timeout = peewee.IntegerField(default=20)  # seconds before "no answer"
+    dnd = peewee.BooleanField(default=False)
+    mobile = peewee.CharField(default="")  # one-number: an outside number ("" = off)
+    mobile_delay = peewee.IntegerField(default=10)  # desk rings alone this long
+    voicemail = peewee.BooleanField(default=False)
+    voicemail_pin_hash = peewee.CharField(default="")  # argon2id; "" = no PIN
+    updated = peewee.FloatField(default=time.time)
+
+    class Meta:
+        table_name = "extension_features"
+
+
+class RingGroup(BaseModel):
+    id = peewee.AutoField()
+    number = peewee.CharField(unique=True)
+    name = peewee.CharField(default="")
+    strategy = peewee.CharField(default="simultaneous")  # or "sequential"
+    # simultaneous: how long everyone rings; sequential: each member's default turn
+    ring_timeout = peewee.IntegerField(default=20)
+    fallback = peewee.CharField(default="")  # a number, or "vm:MAILBOX"; "" = give up
+    enabled = peewee.BooleanField(default=True)
+    created = peewee.FloatField(default=time.time)
+
+    class Meta:
+        table_name = "ring_group"
+
+
+class RingGroupMember(BaseModel):
+    id = peewee.AutoField()
+    group = peewee.ForeignKeyField(RingGroup, on_delete="CASCADE", backref="members")
+    position = peewee.IntegerField()
+    extension = peewee.CharField()
+    timeout = peewee.IntegerField(null=True)  # sequential: this member's turn
+
+    class Meta:
+        table_name = "ring_group_member"
+
+
+class VoicemailMessage(BaseModel):
+    id = peewee.AutoField()
+    mailbox = peewee.CharField()
+    folder = peewee.CharField(default="new")  # "new" or "saved"
+    caller = peewee.CharField(default="")
+    caller_name = peewee.CharField(default="")
+    call_id = peewee.CharField(default="")
+    created = peewee.FloatField()
+    seconds = peewee.FloatField()
+    path = peewee.TextField(unique=True)  # relative to the data dir
+
+    class Meta:
+        table_name = "voicemail_message"
+        indexes = ((("mailbox", "folder"), False),)
+
+
+MODELS: list[type[peewee.Model]] = [Extension, Registration, Cdr, Setting, User, Session, OpLog,
+                                     ExtensionFeatures, RingGroup, RingGroupMember,
+                                     VoicemailMessage]

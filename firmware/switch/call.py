@@ -12,7 +12,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from firmware.media.bridge import Bridge
 from firmware.switch.causes import Cause
@@ -46,6 +46,14 @@ _CAUSE_RANK = {
     Cause.NO_USER_RESPONSE: 3,
     Cause.SUBSCRIBER_ABSENT: 4,
 }
+
+
+class CallApp(Protocol):
+    """A box application on the caller's leg (voicemail, a feature code's prompts)."""
+
+    def digit(self, digit: str) -> None: ...
+
+    def call_ended(self) -> None: ...
 
 
 def new_call_id(now: float) -> str:
@@ -86,6 +94,10 @@ class Call:
         self.agents: list[str] = []
         self.transfers: list[str] = []
         self._connected = False
+        self.app: CallApp | None = None  # gets the caller's keys while nobody answered
+        # Every leg tried failed: a feature (forward, next ring-group member, voicemail)
+        # may carry on with the call (True) instead of it ending.
+        self.on_unanswered: Callable[[Cause], bool] | None = None
         a.listener = self
 
     # ---------------------------------------------------------------------------------------
@@ -107,11 +119,6 @@ class Call:
         if device in self.devices_in_use:
             self.devices_in_use.discard(device)
             self.switch.device_state(device, False)
-
-    def _consulted(self) -> list[Channel]:
-        cons = getattr(self._cc, "consults", {}).get(self.id)
-        target = getattr(cons, "target", None)
-        return [target] if isinstance(target, Channel) else []
 
     @property
     def _cc(self) -> Any:
@@ -201,7 +208,7 @@ class Call:
             self.fork_causes.append(cause)
             if not self.forks and self.b is None:
                 best = min(self.fork_causes, key=lambda c: _CAUSE_RANK.get(c, 9))
-                if not self._back_to_ivr(best):
+                if not self._carry_on(best):
                     self.finish(best, "callee")
 
     def channel_dtmf(self, ch: Channel, digit: str) -> None:
@@ -210,7 +217,9 @@ class Call:
         if cc is not None and self.end_at is None and cc.digit(self, ch, digit):
             return
         if ch is self.a and self.b is None:
-            if self.acd is not None:
+            if self.app is not None:
+                self.app.digit(digit)
+            elif self.acd is not None:
                 self.acd.digit(self, digit)
             elif self.ivr is not None and not self.forks:
                 self.ivr.digit(digit)
@@ -246,7 +255,7 @@ class Call:
             for ch in list(self.forks):
                 ch.hangup(Cause.NO_ANSWER)
             self.forks.clear()
-            if not self._back_to_ivr(Cause.NO_ANSWER):
+            if not self._carry_on(Cause.NO_ANSWER):
                 self.finish(Cause.NO_ANSWER, "system")
 
     def mark_in_use(self, *legs: Channel) -> None:
@@ -257,19 +266,30 @@ class Call:
                 self.devices_in_use.add(device)
                 self.switch.device_state(device, True)
 
+    def _carry_on(self, cause: Cause) -> bool:
+        """Nobody answered: a feature, then an IVR, may take the call on."""
+        carry_on = self.on_unanswered
+        if carry_on is not None and self.end_at is None and carry_on(cause):
+            return True
+        return self._back_to_ivr(cause)
+
+    def reset_dialing(self) -> None:
+        """Forget the failed attempt (timer, early media, causes) before the next one."""
+        if self.ring_timer:
+            self.ring_timer()
+            self.ring_timer = None
+        if self.bridge is not None and self.b is None:  # early media of the failed target
+            self.switch.unbridge_media(self.bridge)
+            self.bridge = None
+        self.fork_causes.clear()
+        self.ring_at = None
+
     def _back_to_ivr(self, cause: Cause) -> bool:
         """An IVR transfer failed: the flow takes the call back (its `on_fail`)."""
         ivr = self.ivr
         if ivr is None or ivr.transfer is None or self.end_at is not None:
             return False
-        if self.ring_timer:
-            self.ring_timer()
-            self.ring_timer = None
-        if self.bridge is not None:  # early media of the failed target
-            self.switch.unbridge_media(self.bridge)
-            self.bridge = None
-        self.fork_causes.clear()
-        self.ring_at = None
+        self.reset_dialing()
         ivr.transfer_failed(cause)
         return True
 
@@ -285,6 +305,8 @@ class Call:
         cc = self._cc
         if cc is not None:
             cc.call_finished(self)
+        if self.app is not None:
+            self.app.call_ended()
         for device in self.devices_in_use:
             self.switch.device_state(device, False)
         self.devices_in_use.clear()
@@ -354,17 +376,4 @@ class Call:
             "parties": [c.peer_name or c.caller.number for c in
                         [self.a, *([self.b] if self.b else []), *self.parties]],
             "media": getattr(self.bridge, "mode", None),
-            "channels": [_leg_detail(c) for c in
-                         [self.a, *([self.b] if self.b else []), *self.parties,
-                          *self._consulted()]],
         }
-
-
-def _leg_detail(ch: Channel) -> dict[str, object]:
-    """One leg for `ccbox status` and CTI: who, the box's RTP port, the SIP dialog."""
-    media = ch.media
-    return {"id": ch.id, "peer": ch.peer_name or ch.caller.number, "state": ch.state.value,
-            "rtp_port": getattr(media, "local_port", None),
-            "sip_call_id": getattr(ch, "call_id", None),
-            "local_tag": getattr(ch, "local_tag", None),
-            "remote_tag": getattr(ch, "remote_tag", None)}

@@ -220,12 +220,6 @@ class CallControl:
             for cons in self.consults.values():
                 if device_of(cons.holder) == device:
                     return cons.call
-            # a call the box answered itself: a monitor session, a room, a PIN prompt
-            for call in self.switch.calls.values():
-                if (call.end_at is None and call.answer_at is not None
-                        and device_of(call.a) == device and not call.a.ended):
-                    found = call
-        if found is None:
             raise CallControlError(f"{device} is not on an answered call")
         return found
 
@@ -264,18 +258,14 @@ class CallControl:
             if not ext.enabled:
                 raise CallControlError(f"extension {number} is disabled")
             return Route("extension", number)
-        did = getattr(router, "routes", {}).get(number)
-        if did is not None:
-            # a DID (a hotline number): where it leads now, without screening the
-            # transferring agent as a caller
-            target, _why = did.choose(router.clock())
-            route = router._to(target, f"transfer to DID {number}")
-        else:
-            route = router.route(_Probe(number))
+        probe = _Probe(number)
+        route = router.route(probe)
         if isinstance(route, Reject):
             raise CallControlError(f"{number}: {route.why}")
         if route.kind == "trunk" and self.switch.trunks is None:
             raise CallControlError(f"{number}: no trunk to dial out on")
+        if route.kind == "ivr":
+            return Route("ivr", route.target)
         return route
 
     def _queue_for(self, number: str) -> str | None:
@@ -323,22 +313,6 @@ class CallControl:
         if other.media is not None and other.media in call.bridge:
             call.bridge.hold(other.media, held)
 
-    def clear_connection(self, call_id: str | None, device: str) -> dict[str, str]:
-        """CSTA ClearConnection: `device` leaves the call as if it hung up (so while
-        consulting this completes the transfer, in a 3-way the others go on)."""
-        call, ch = self._resolve(call_id, device)
-        ch.hangup(Cause.NORMAL_CLEARING)
-        listener = ch.listener
-        if listener is not None:
-            listener.channel_hungup(ch, Cause.NORMAL_CLEARING)
-        return {"call": call.id, "cleared": leg_name(ch)}
-
-    def clear_call(self, call_id: str) -> dict[str, str]:
-        """CSTA ClearCall: end the whole call for everyone."""
-        call = self._call(call_id)
-        call.finish(Cause.NORMAL_CLEARING, "system")
-        return {"call": call.id, "cleared": "all"}
-
     # ======================================================================================
     # Transfers
     # ======================================================================================
@@ -380,22 +354,19 @@ class CallControl:
         """Dial `route` for the call's waiting caller (after a transfer or park)."""
         assert call.a.media is not None
         bridge = self._bridge(call)
-        cause: Cause | None
         if route.kind == "queue":
             # the queue plays its own music and announcements into the caller
             if bridge.held(call.a.media):
                 bridge.hold(call.a.media, False)
-            if self.switch.acd is None:
-                cause = Cause.NO_ROUTE_DESTINATION
-            else:
-                cause = self.switch.acd.join(call, route.target, route.priority)
+            assert self.switch.acd is not None
+            cause = self.switch.acd.join(call, route.target, 0)
         else:
             if not bridge.held(call.a.media):
                 bridge.hold(call.a.media, True)
             if route.kind == "ivr":
                 bridge.hold(call.a.media, False)  # the flow's prompts, not music
                 call.ivr = None
-                self.switch._start_ivr(call, route.target, route.flow)
+                self.switch._start_ivr(call, route.target)
                 cause = None
             else:
                 cause = self.switch.dial_route(call, route)
@@ -873,12 +844,6 @@ class CallControl:
         self._publish(MonitorChanged(time.time(), mon.target.id, supervisor,
                                      leg_name(mon.agent), mode))
         return {"call": mon.target.id, "mode": mode}
-
-    def stop_monitor(self, supervisor: str) -> dict[str, str]:
-        """The supervisor's phone leaves the watched call (its own call ends)."""
-        mon = self._monitor_of(supervisor)
-        mon.supervisor.finish(Cause.NORMAL_CLEARING, "system")
-        return {"call": mon.target.id, "stopped": supervisor}
 
     def _monitor_of(self, supervisor: str) -> Monitor:
         for mon in self.monitors.values():

@@ -9,9 +9,10 @@ Commands never block: their outcome arrives later through the listener.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
@@ -20,6 +21,8 @@ from firmware.switch.causes import Cause
 
 if TYPE_CHECKING:
     from firmware.media.leg import MediaLeg
+
+log = logging.getLogger(__name__)
 
 
 class Direction(Enum):
@@ -72,10 +75,28 @@ class Channel(ABC):
         self.caller = caller
         self.called = called
         inbound = direction is Direction.INBOUND
-        self.state = ChannelState.OFFERED if inbound else ChannelState.DIALING
+        self._state = ChannelState.OFFERED if inbound else ChannelState.DIALING
+        # Told of every state change, synchronously (device state for BLF lamps): a
+        # watcher must only note it, never act on the channel from inside the change.
+        self.watchers: list[Callable[[Channel], None]] = []
         self.listener: ChannelListener | None = None
         self.created = time.time()
         self.peer_name = ""  # e.g. the extension or trunk behind this leg, for CDRs
+
+    @property
+    def state(self) -> ChannelState:
+        return self._state
+
+    @state.setter
+    def state(self, value: ChannelState) -> None:
+        if value is self._state:
+            return
+        self._state = value
+        for watch in self.watchers:
+            try:
+                watch(self)
+            except Exception:  # a broken observer must not break the call
+                log.exception("channel watcher %r failed", watch)
 
     @property
     @abstractmethod

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 RING_TIMEOUT = 60.0
 
+# Feature modules own route kinds (ring groups, feature codes); a handler for
+# "extension" takes over every call to an extension (forwarding, DND, voicemail).
+RouteHandler = Callable[[Call, Route], Cause | None]
+
 
 class ExtensionOriginator(Protocol):
     def originate(self, aor: str, caller: Party, listener: ChannelListener,
@@ -69,6 +73,9 @@ class Switch:
         self._device_calls: Counter[str] = Counter()  # answered calls per extension
         # hold, transfer, conference, pickup, park, supervision (callcontrol.py)
         self.cc = CallControl(self)
+        self.route_handlers: dict[str, RouteHandler] = {}
+        # leaves a message in a mailbox (the IVR's voicemail node); None: no voicemail
+        self.voicemail: Callable[[Call, str], Cause | None] | None = None
 
     # New calls -----------------------------------------------------------------------------
     def incoming(self, ch: Channel) -> None:
@@ -97,9 +104,18 @@ class Switch:
         if route.kind == "queue":
             self._start_queue(call, route.target, route.priority)
             return
-        cause = self._dial(call, route)
+        cause = self.dial_route(call, route)
         if cause is not None:
             call.finish(cause, "system")
+
+    def dial_route(self, call: Call, route: Route) -> Cause | None:
+        """Ring `route` for the call's caller (a new call, a transfer, an IVR or queue
+        exit) through the feature module owning its kind, else plainly; a cause if
+        nothing rings."""
+        handler = self.route_handlers.get(route.kind)
+        if handler is not None:
+            return handler(call, route)
+        return self._dial(call, route)
 
     def _dial(self, call: Call, route: Route) -> Cause | None:
         """Place the legs for `route` and start the ring timer; a cause if none could be
@@ -160,17 +176,13 @@ class Switch:
             ext = self.router.directory.get(action.target)
             if ext is None or not ext.enabled:
                 return Cause.UNALLOCATED_NUMBER
-            return self._dial(call, Route("extension", action.target))
+            return self.dial_route(call, Route("extension", action.target))
         if action.kind is TransferKind.EXTERNAL:
             return self._dial(call, Route("trunk", action.target))
         if self.acd is None:
             log.warning("call %s: no ACD for queue %s", call.id, action.target)
             return Cause.NO_ROUTE_DESTINATION
         return self.acd.join(call, action.target, action.priority)
-
-    def dial_route(self, call: Call, route: Route) -> Cause | None:
-        """Ring `route` for the call's caller (a transfer); a cause if nothing rings."""
-        return self._dial(call, route)
 
     def originate_for(self, route: Route, call: Call, listener: ChannelListener
                       ) -> Sequence[Channel]:
@@ -194,8 +206,15 @@ class Switch:
     def moh_path(self) -> Path | None:
         return self.ivr.prompts.path(MOH) if self.ivr is not None else None
 
+    def ivr_voicemail(self, call: Call, box: str) -> Cause | None:
+        """An IVR sends the caller to leave a message in mailbox `box`."""
+        if self.voicemail is None:
+            log.warning("call %s: voicemail %s requested, no voicemail service", call.id, box)
+            return Cause.NO_ROUTE_DESTINATION
+        return self.voicemail(call, box)
+
     def dial_extension(self, call: Call, number: str) -> Cause | None:
-        return self._dial(call, Route("extension", number))
+        return self.dial_route(call, Route("extension", number))
 
     def originate_extension(self, number: str, call: Call, listener: ChannelListener
                             ) -> Sequence[Channel]:
@@ -223,7 +242,7 @@ class Switch:
     def dial_number(self, call: Call, number: str) -> Cause | None:
         """An extension if `number` is one, else out through the trunk as dialled."""
         if self.router.directory.get(number) is not None:
-            return self._dial(call, Route("extension", number))
+            return self.dial_route(call, Route("extension", number))
         return self._dial(call, Route("trunk", number))
 
     def device_state(self, device: str, in_use: bool) -> None:

@@ -72,6 +72,10 @@ class TransferTarget(Protocol):
         """Start the transfer; a cause if it failed at once (nothing to dial)."""
         ...
 
+    def ivr_voicemail(self, call: Call, box: str) -> Cause | None:
+        """Let the caller leave a message in `box`; a cause if that cannot be done."""
+        ...
+
 
 def make_player(call: Call, loop: asyncio.AbstractEventLoop) -> PromptPlayer | None:
     """A player into the caller's leg, whatever its kind; None without media."""
@@ -193,9 +197,13 @@ class IvrSession:
                 if cause is not None:
                     self.loop.call_soon(self.transfer_failed, cause)
             case Voicemail(box):
-                # no voicemail yet: say so in the log and release politely
-                log.warning("call %s: voicemail %s requested, not available", self.call.id, box)
-                self.call.finish(Cause.NORMAL_CLEARING, "system")
+                if self.player is not None:
+                    self.player.stop()
+                cause = self.target.ivr_voicemail(self.call, box)
+                if cause is not None:
+                    log.warning("call %s: no voicemail in box %s (cause %d)", self.call.id,
+                                box, int(cause))
+                    self.call.finish(Cause.NORMAL_CLEARING, "system")
             case HangupCall(cause):
                 self.call.finish(cause, "system")
 

@@ -5,8 +5,9 @@ In order:
    screened first (blacklist, locks, auto-lock counting; screening.py), then its time
    rules choose the target (分时段): an IVR flow, a queue, an extension, an outside
    number, or a release;
-2. from a trunk: an extension number, else "unallocated";
-3. from an extension: `0` + number out through the trunk, else an extension.
+2. a numbering plugin's number (feature codes, ring groups: `plugins`);
+3. from a trunk: an extension number, else "unallocated";
+4. from an extension: `0` + number out through the trunk, else an extension.
 
 Everything a route needs is in memory (swapped whole on reload), so the call path
 never reads the database. The switch core never learns about numbering.
@@ -14,6 +15,7 @@ never reads the database. The switch core never learns about numbering.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -50,6 +52,12 @@ TRUNK_PREFIX = "0"
 TRUNK_TECHS = frozenset({"pri", "fxo"})
 
 
+# A numbering plugin (feature codes, ring groups...): a route for the number dialled,
+# or None to let the next plugin and then the built-in plan decide. Args: the number,
+# and whether the call came in from a trunk.
+NumberPlugin = Callable[[str, bool], "Route | Reject | None"]
+
+
 def trunk_port(ch: Channel) -> str:
     """The driver's trunk name of a PSTN leg ("span1" for "span1/12"); "" otherwise."""
     return ch.peer_name.split("/", 1)[0] if ch.tech in TRUNK_TECHS else ""
@@ -71,6 +79,8 @@ class Router:
         self.routes: Mapping[str, DidRoute] = routes
         self.screener: Screener | None = None
         self.treatment_flows: Mapping[str, Flow] = {}
+        # consulted in order after the DIDs, before extensions and the trunk prefix
+        self.plugins: list[NumberPlugin] = []
 
     def route(self, ch: Channel) -> Route | Reject:
         called = ch.called.strip()
@@ -80,6 +90,9 @@ class Router:
         did = self.routes.get(called)
         if did is not None and did.accepts(trunk_port(ch)):
             return self._did(did, ch)
+        found = self._plugin(called, from_trunk)
+        if found is not None:
+            return found
         if (not from_trunk and self.trunk_prefix and called.startswith(self.trunk_prefix)
                 and len(called) > len(self.trunk_prefix)
                 and self.directory.get(called) is None):
@@ -103,6 +116,10 @@ class Router:
         if target.kind == "external":
             return Route("trunk", target.value, note=note)
         if target.kind == "extension":
+            # a DID or time rule may name a ring group as its "extension"
+            found = self._plugin(target.value, False)
+            if isinstance(found, Route):
+                return dataclasses.replace(found, note=note)
             return self._extension(target.value, note)
         return Reject(Cause.NORMAL_CLEARING, f"{note}: released")
 
@@ -119,6 +136,13 @@ class Router:
         except ValueError:
             cause = Cause.CALL_REJECTED
         return Reject(cause, why)
+
+    def _plugin(self, number: str, from_trunk: bool) -> Route | Reject | None:
+        for plugin in self.plugins:
+            found = plugin(number, from_trunk)
+            if found is not None:
+                return found
+        return None
 
     def _extension(self, number: str, note: str = "") -> Route | Reject:
         ext = self.directory.get(number)

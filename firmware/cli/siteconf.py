@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from firmware.cli.errors import CliError
 from firmware.cli.table import format_table
 from firmware.db.connection import open_db
-from firmware.db.site_models import NumberLock
 from firmware.ivr.caller import normalize_cn
 from firmware.siteconfig import SiteInvalid, SiteService
 from firmware.siteconfig.errors import SiteError
@@ -138,10 +137,8 @@ def blacklist_list(data_dir: Path) -> int:
             for b in doc["blacklist"]]
     print(format_table(("number", "treatment", "expires", "note"), rows) if rows
           else "blacklist: empty")
-    now = time.time()
-    locks = (NumberLock.select().where(NumberLock.unlocked_at.is_null()
-                                       & (NumberLock.until > now)).order_by(NumberLock.since))
-    lrows = [(lk.number, lk.rule, _when(lk.since), _when(lk.until), lk.reason) for lk in locks]
+    lrows = [(lk["number"], lk["rule"], _when(lk["since"]), _when(lk["until"]), lk["reason"])
+             for lk in svc.locks()]
     print()
     print(format_table(("locked number", "rule", "since", "until", "reason"), lrows) if lrows
           else "locked numbers: none")
@@ -204,15 +201,9 @@ def blacklist_unlock(data_dir: Path, number: str, by: str | None) -> int:
     """Lift the active lock of `number` (an auto-lock); the number's calls are counted
     from zero again."""
     svc = _service(data_dir)
-    key = normalize_cn(number)
-    now = time.time()
     who = by or _actor()
-    n = (NumberLock.update(unlocked_at=now, unlocked_by=who)
-         .where((NumberLock.number == key) & NumberLock.unlocked_at.is_null()
-                & (NumberLock.until > now)).execute())
-    if not n:
+    if not svc.unlock(number, who):
         raise CliError(f"{number} is not locked (`ccbox blacklist list` shows the locks)")
     print(f"{number} unlocked")
-    print(svc.notify(data_dir) or "switchd is not running")
-    oplog.record(who, ADDRESS, "lock.unlock", key)
+    oplog.record(who, ADDRESS, "lock.unlock", normalize_cn(number))
     return 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,66 @@ class SiteService:
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}")
             shutil.copyfile(source_dir / p["file"], tmp)
             os.replace(tmp, dest)  # a call playing the old file keeps reading it
+
+    # --- one object at a time (web UI forms) ------------------------------------------------
+    def upsert(self, section: str, item: Mapping[str, Any],
+               old_key: str | None = None) -> SaveOutcome:
+        """Add or replace one object of a list section (matched by its name field, or by
+        `old_key` when it is being renamed); the whole site is validated."""
+        doc = self.document()
+        key = KEYS[section]
+        match = str(old_key if old_key is not None else item.get(key))
+        items = list(doc[section])
+        for i, x in enumerate(items):
+            if str(x.get(key)) == match:
+                items[i] = dict(item)
+                break
+        else:
+            items.append(dict(item))
+        doc[section] = items
+        return self.save(doc, [section])
+
+    def remove(self, section: str, name: str) -> SaveOutcome:
+        """Delete one object; refused (SiteInvalid) while something still refers to it."""
+        doc = self.document()
+        key = KEYS[section]
+        kept = [x for x in doc[section] if str(x.get(key)) != name]
+        if len(kept) == len(doc[section]):
+            raise KeyError(f"no {section} entry {name!r}")
+        doc[section] = kept
+        return self.save(doc, [section])
+
+    def set_acd_settings(self, settings: Mapping[str, Any]) -> SaveOutcome:
+        doc = self.document()
+        doc["acd"] = dict(settings)
+        return self.save(doc, ["acd"])
+
+    def flow_versions(self, flow_id: str) -> list[tuple[int, bool, float]]:
+        """(version, active, created) of a flow, newest first."""
+        return store.flow_versions(flow_id)
+
+    def activate_flow_version(self, flow_id: str, version: int) -> str | None:
+        """Make a stored version of a flow the active one (roll back or forward); refused
+        if the site would not be valid with it. Returns what switchd said."""
+        with self.db.atomic(lock_type="IMMEDIATE"):
+            store.activate_flow_version(self.db, flow_id, version)
+            result = self.current()
+            if not result.ok:
+                raise SiteInvalid(result.errors, result.warnings)  # rolls back
+        return self.notify(self.data_dir)
+
+    # --- locks (state written by switchd) ---------------------------------------------------
+    def locks(self, now: float | None = None) -> list[dict[str, Any]]:
+        """Numbers locked now by auto-lock rules."""
+        return store.active_locks(time.time() if now is None else now)
+
+    def unlock(self, number: str, by: str) -> bool:
+        """Lift the active lock of `number`; False if it is not locked. The number's calls
+        are counted from zero again once switchd has reloaded."""
+        if not store.unlock(number, by, time.time()):
+            return False
+        self.notify(self.data_dir)
+        return True
 
     # --- files ------------------------------------------------------------------------------
     def export_yaml(self, with_secrets: bool = False) -> str:

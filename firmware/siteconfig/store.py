@@ -35,6 +35,7 @@ from firmware.db.site_models import (
     DidTimeRule,
     HolidayCalendar,
     IvrFlow,
+    NumberLock,
     Prompt,
     QueueMember,
     QueueSupervisor,
@@ -43,6 +44,7 @@ from firmware.db.site_models import (
 )
 from firmware.siteconfig.schema import DEFAULT_TZ, SCHEMA_VERSION, SECTIONS
 
+_BATCH = 500  # rows per INSERT (far below SQLite's bound-parameter limit)
 ACD_SETTING = "site.acd"
 SEEDED_SETTING = "site.seeded"  # set once the demo (or any import) configured the box
 
@@ -223,8 +225,10 @@ def save_document(db: peewee.Database, doc: Mapping[str, Any],
             CallerList.delete().execute()
             for i, c in enumerate(doc["caller_lists"]):
                 lst = CallerList.create(position=i, name=c["name"], note=c["note"])
-                for j, n in enumerate(c["numbers"]):
-                    CallerListEntry.create(list=lst, number=n, position=j)
+                entries = [{"list": lst, "number": n, "position": j}
+                           for j, n in enumerate(c["numbers"])]
+                for start in range(0, len(entries), _BATCH):
+                    CallerListEntry.insert_many(entries[start:start + _BATCH]).execute()
         if "blacklist" in todo:
             _save_blacklist(doc["blacklist"])
         if "autolock" in todo:
@@ -293,12 +297,14 @@ def _save_acd(doc: Mapping[str, Any], todo: set[str]) -> None:
 def _save_blacklist(items: list[dict[str, Any]]) -> None:
     created = {b.number: b.created for b in Blacklist.select()}
     Blacklist.delete().execute()
-    for i, b in enumerate(items):
-        expires = None if b["expires"] is None else datetime.fromisoformat(
-            b["expires"]).timestamp()
-        Blacklist.create(position=i, number=b["number"], treatment=b["treatment"],
-                         cause=b["cause"], prompt=b["prompt"], flow=b["flow"], note=b["note"],
-                         expires=expires, created=created.get(b["number"], time.time()))
+    now = time.time()
+    rows = [{"position": i, "number": b["number"], "treatment": b["treatment"],
+             "cause": b["cause"], "prompt": b["prompt"], "flow": b["flow"], "note": b["note"],
+             "expires": None if b["expires"] is None else datetime.fromisoformat(
+                 b["expires"]).timestamp(),
+             "created": created.get(b["number"], now)} for i, b in enumerate(items)]
+    for start in range(0, len(rows), _BATCH):  # a site may block thousands of numbers
+        Blacklist.insert_many(rows[start:start + _BATCH]).execute()
 
 
 def _save_flows(items: list[dict[str, Any]], report: SaveReport) -> None:
@@ -347,3 +353,21 @@ def flow_versions(flow_id: str) -> list[tuple[int, bool, float]]:
     return [(f.version, bool(f.active), f.created) for f in
             IvrFlow.select().where(IvrFlow.flow_id == flow_id).order_by(IvrFlow.version.desc())]
 
+
+
+def active_locks(now: float) -> list[dict[str, Any]]:
+    return [{"number": lk.number, "rule": lk.rule, "since": lk.since, "until": lk.until,
+             "reason": lk.reason}
+            for lk in NumberLock.select().where(NumberLock.unlocked_at.is_null()
+                                                & (NumberLock.until > now))
+            .order_by(NumberLock.since)]
+
+
+def unlock(number: str, by: str, now: float) -> bool:
+    """Mark the active lock(s) of `number` (any written form) as lifted by `by`."""
+    from firmware.ivr.caller import normalize_cn
+
+    n = (NumberLock.update(unlocked_at=now, unlocked_by=by)
+         .where((NumberLock.number == normalize_cn(number)) & NumberLock.unlocked_at.is_null()
+                & (NumberLock.until > now)).execute())
+    return bool(n)

@@ -448,6 +448,8 @@ def unique_keys(items: Sequence[Mapping[str, Any]], key: str, path: DocPath,
                 found: Findings, kind: str) -> None:
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
+        if item.get(key) is None:
+            continue  # missing: reported as such
         name = str(item.get(key))
         if name in seen:
             found.error((*path, i, key), f"duplicate {kind} {name!r} (also at "

@@ -50,6 +50,7 @@ from firmware.siteconfig.model import (
 )
 from firmware.siteconfig.schema import KEYS, SCHEMA_VERSION, SECTIONS, empty_document
 from firmware.siteconfig.types import BAD, Obj, unique_keys
+from firmware.siteconfig.yamlio import RawInt
 from firmware.switch.causes import Cause
 
 _CAUSES = frozenset(c.value for c in Cause)
@@ -123,10 +124,16 @@ def normalize(raw: object, found: Findings) -> dict[str, Any] | None:
         if value is not BAD:
             doc[name] = value
     for name, key in KEYS.items():
-        if isinstance(doc[name], list):
-            items = [x for x in doc[name] if isinstance(x, dict)]
+        # on the file's own values, so a duplicate is reported with the other errors
+        given = raw.get(name)
+        if isinstance(given, list):
+            items = [{key: _text(x.get(key))} if isinstance(x, dict) else {} for x in given]
             unique_keys(items, key, (name,), found, name.rstrip("s").replace("_", " "))
     return doc
+
+
+def _text(value: object) -> object:
+    return value.raw if isinstance(value, RawInt) else value
 
 
 # --- cross-object checks and building ---------------------------------------------

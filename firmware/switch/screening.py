@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from firmware.ivr.caller import is_anonymous, normalize_cn
-from firmware.siteconfig.model import AutoLockRule, Site, Treatment
+from firmware.siteconfig.model import AutoLockRule, BlacklistEntry, Site, Treatment
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,15 @@ class Screener:
         """New blacklist and rules. A rule whose counting changed starts counting afresh
         (a shorter window must not lock on calls counted under the old one)."""
         self._site = site
+        # The blacklist indexed for the call path: exact numbers by national form, and
+        # prefixes; the first entry in the admin's order that matches wins.
+        self._exact: dict[str, tuple[int, BlacklistEntry]] = {}
+        self._prefixes: list[tuple[str, int, BlacklistEntry]] = []
+        for i, entry in enumerate(site.blacklist):
+            if entry.pattern.endswith("*"):
+                self._prefixes.append((normalize_cn(entry.pattern[:-1]), i, entry))
+            else:
+                self._exact.setdefault(normalize_cn(entry.pattern), (i, entry))
         rules = {r.name: r for r in site.autolock}
         for name, old in self._rules.items():
             new = rules.get(name)
@@ -89,12 +98,12 @@ class Screener:
     # --- the call path ------------------------------------------------------------------
     def check(self, did: str, caller: str, now: float) -> Verdict | None:
         """Screen one call from `caller` to DID `did` (and count it)."""
-        for entry in self._site.blacklist:
-            if entry.applies(caller, now):
-                return Verdict(entry.treatment, f"blacklist {entry.pattern}")
+        number = normalize_cn(caller)
+        entry = self._blacklisted(number, now)
+        if entry is not None:
+            return Verdict(entry.treatment, f"blacklist {entry.pattern}")
         if is_anonymous(caller):
             return None
-        number = normalize_cn(caller)
         lock = self._locks.get(number)
         if lock is not None and lock.until <= now:
             del self._locks[number]
@@ -107,6 +116,16 @@ class Screener:
         for rule in self._rules.values():
             if rule.counts(did, caller):
                 self._count(rule, number, now)
+        return None
+
+    def _blacklisted(self, number: str, now: float) -> BlacklistEntry | None:
+        hits = [(i, e) for p, i, e in self._prefixes if number.startswith(p)]
+        exact = self._exact.get(number)
+        if exact is not None:
+            hits.append(exact)
+        for _, entry in sorted(hits, key=lambda h: h[0]):
+            if entry.expires is None or now < entry.expires:
+                return entry
         return None
 
     def _count(self, rule: AutoLockRule, number: str, now: float) -> None:

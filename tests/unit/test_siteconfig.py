@@ -257,3 +257,44 @@ def test_prompt_upload_from_file_is_checked_and_copied(tmp_path: Path) -> None:
                     "b.yaml")
     site = svc.current().site
     assert site is not None and "hello" in site.treatment_flows
+
+
+def test_one_object_edits_are_validated_against_the_whole_site(tmp_path: Path) -> None:
+    svc = demo_service(tmp_path)
+    svc.upsert("queues", {"name": "billing", "strategy": "linear", "members": ["8001"]})
+    assert [q["name"] for q in svc.document()["queues"]][-1] == "billing"
+    # the flow transfers to `repair`: removing it is refused and changes nothing
+    with pytest.raises(SiteInvalid) as e:
+        svc.remove("queues", "repair")
+    assert any("no queue 'repair'" in str(err) for err in e.value.errors)
+    assert "repair" in [q["name"] for q in svc.document()["queues"]]
+    svc.remove("queues", "billing")
+    svc.upsert("agents", {"id": "8001", "name": "张三", "skills": {"gas": 9}})
+    agent = next(a for a in svc.document()["agents"] if a["id"] == "8001")
+    assert agent["name"] == "张三" and agent["skills"] == {"gas": 9}
+
+
+def test_activate_an_older_flow_version(tmp_path: Path) -> None:
+    svc = demo_service(tmp_path)
+    svc.import_yaml(svc.export_yaml().replace("timeout: 5\n", "timeout: 6\n", 1), "s.yaml")
+    assert [v for v, active, _ in svc.flow_versions("gas_hotline_96777") if active] == [2]
+    svc.activate_flow_version("gas_hotline_96777", 1)
+    site = svc.current().site
+    assert site is not None and site.flows["gas_hotline_96777"].version == 1
+    assert [v for v, active, _ in svc.flow_versions("gas_hotline_96777") if active] == [1]
+
+
+def test_unlock_marks_the_lock_lifted(tmp_path: Path) -> None:
+    import time
+
+    from firmware.db.site_models import NumberLock
+
+    svc = demo_service(tmp_path)
+    now = time.time()
+    NumberLock.create(number="13912345678", rule="harassment", since=now, until=now + 60,
+                      reason="test")
+    assert [lk["number"] for lk in svc.locks()] == ["13912345678"]
+    assert svc.unlock("+8613912345678", "admin")
+    assert svc.locks() == [] and not svc.unlock("13912345678", "admin")
+    row = NumberLock.get()
+    assert row.unlocked_by == "admin" and row.unlocked_at is not None

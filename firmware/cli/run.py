@@ -99,6 +99,9 @@ def run(cfg: BoxConfig, ready_timeout: float) -> int:
     print(banner(cfg, host, demo, has_admin), flush=True)
 
     def ready() -> None:
-        print(READY_LINE, flush=True)
+        # one write: unbuffered (PYTHONUNBUFFERED), print() writes the text and the newline
+        # separately and a daemon's log line from another thread could land in between
+        sys.stdout.write(READY_LINE + "\n")
+        sys.stdout.flush()
 
     return Supervisor(children(cfg), ready_timeout=ready_timeout, on_ready=ready).run()

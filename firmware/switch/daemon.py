@@ -57,6 +57,7 @@ class SwitchDaemon:
         self.data: Path = args.data.resolve()
         self.started = time.time()
         self.stop_event = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
 
     async def run(self) -> None:
         args = self.args
@@ -215,13 +216,14 @@ class SwitchDaemon:
         call dropped). An invalid stored configuration is refused whole: the running one
         stays."""
         loop = asyncio.get_running_loop()
-        n = await loop.run_in_executor(None, self.directory.load_from_db)
-        try:
-            site, locks = await loop.run_in_executor(None, self.site.load)
-        except SiteInvalid as e:
-            log.error("reload refused, the running configuration stays: %s", e)
-            raise ValueError(str(e)) from None
-        return {"extensions": n, "applied": self.site.apply(site, locks)}
+        async with self._reload_lock:  # two imports at once: applied in the order read
+            n = await loop.run_in_executor(None, self.directory.load_from_db)
+            try:
+                site, locks = await loop.run_in_executor(None, self.site.load)
+            except SiteInvalid as e:
+                log.error("reload refused, the running configuration stays: %s", e)
+                raise ValueError(str(e)) from None
+            return {"extensions": n, "applied": self.site.apply(site, locks)}
 
     async def _refresh_directory(self) -> None:
         loop = asyncio.get_running_loop()

@@ -9,6 +9,8 @@ APT_PACKAGES=(
   libsystemd-dev libasound2-dev          # systemd-python, pyalsaaudio build from source
   sip-tester baresip-core                # real SIP peers for the tests
   libpri-dev libspandsp-dev              # ISDN PRI and DSP (ctypes)
+  libopenr2-dev                          # MFC/R2 (China No.1) via ctypes
+  qemu-system-x86 debootstrap e2fsprogs  # the VM tier: real DAHDI in qemu (image/testvm.py)
   tshark sox espeak-ng
   chromium fonts-wqy-microhei            # browser tests: Debian's build (never a downloaded one), CJK glyphs for screenshots
 )

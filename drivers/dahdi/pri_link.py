@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _FCS = b"\0\0"
 _READ_MAX = 512  # Q.921: at most 260 octets of information (N201) plus header and FCS
 _READS_PER_WAKEUP = 32
+ELAST = 500  # DAHDI: an event (alarm, bad FCS, ...) waits on the channel
 
 
 class PriLink:
@@ -47,6 +48,8 @@ class PriLink:
         # Test hook and fault injection: while False, frames are dropped both ways
         # (a cut cable, as far as Q.921 can tell).
         self.connected = True
+        # Set on a DAHDI channel: drains its pending events when I/O fails with ELAST.
+        self.on_event_pending: Callable[[], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.TimerHandle | None = None
 
@@ -72,13 +75,22 @@ class PriLink:
                 self.frames_lost += 1
                 continue
             try:
-                os.write(self.fd, frame + _FCS if self.fcs else frame)
+                self._write(frame + _FCS if self.fcs else frame)
                 self.frames_out += 1
             except OSError as e:
                 # Q.921 retransmits on T200: a lost frame is the protocol's business
                 self.frames_lost += 1
                 log.warning("%s: D-channel frame lost: %s", self.span.name, e)
         self._arm_timer()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            os.write(self.fd, data)
+        except OSError as e:
+            if e.errno != ELAST or self.on_event_pending is None:
+                raise
+            self.on_event_pending()
+            os.write(self.fd, data)
 
     def _arm_timer(self) -> None:
         loop = self._loop
@@ -105,6 +117,9 @@ class PriLink:
             except BlockingIOError:
                 break
             except OSError as e:
+                if e.errno == ELAST and self.on_event_pending is not None:
+                    self.on_event_pending()
+                    continue
                 log.error("%s: D-channel read failed: %s", self.span.name, e)
                 break
             if not frame:

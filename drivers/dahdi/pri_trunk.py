@@ -9,6 +9,7 @@ The D-channel I/O is a `PriLink` (`fcs=True` for a DAHDI HDLC channel).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,9 @@ class PriTrunk:
         fcs: bool = False,
         codec: Codec = Codec.PCMA,
         overlap_timeout: float = OVERLAP_TIMEOUT,
+        events: Callable[[int], None] | None = None,
     ) -> None:
+        """`events(fd)`: on DAHDI, drains the events pending on a channel (ELAST)."""
         self.span = span
         self.name = name
         self.bchannels = dict(bchannels)  # timeslot -> fd
@@ -67,6 +70,9 @@ class PriTrunk:
         self._collecting: dict[PriCall, asyncio.TimerHandle] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self.link = PriLink(span, dchannel_fd, self._handle, fcs=fcs)
+        self._events = events
+        if events is not None:
+            self.link.on_event_pending = functools.partial(events, dchannel_fd)
 
     def __repr__(self) -> str:
         return f"<PriTrunk {self.name} {self.span!r}>"
@@ -204,8 +210,11 @@ class PriTrunk:
 
     def _leg(self, ts: int) -> FrameLeg:
         # in-band DTMF detection: a PSTN caller's key presses arrive as tones
-        return FrameLeg(self.bchannels[ts], self.codec, owns_fd=False,
-                        name=f"{self.name}/{ts}", dtmf=True)
+        fd = self.bchannels[ts]
+        leg = FrameLeg(fd, self.codec, owns_fd=False, name=f"{self.name}/{ts}", dtmf=True)
+        if self._events is not None:
+            leg.on_event_pending = functools.partial(self._events, fd)
+        return leg
 
     # -- outbound -----------------------------------------------------------------------
     def free_timeslots(self) -> list[int]:

@@ -7,7 +7,8 @@ with what the admin set in the database (setting `dahdi.spans`: per span `framin
 
     loadzone = cn                    China's tones for DAHDI's tone generator
     defaultzone = cn
-    dynamic=loc,1:0,31,0             only for a board span with "dynamic" (VM loopback)
+    dynamic=loc,1:0,31,0             only for a board span with "dynamic" (VM loopback);
+                                     such a span gets no span= line (DAHDI refuses it)
     span=1,1,0,ccs,hdb3,crc4         span=<n>,<timing>,<line build-out>,<framing>,<coding>[,crc4]
     bchan=1-15,17-31                 B-channels (PRI) ...
     hardhdlc=16                      ... and the D-channel (hardhdlc or dchan)
@@ -100,6 +101,11 @@ def _span_lines(n: int, span: Mapping[str, Any], timing: int) -> list[str]:
         raise SystemConfError(f"{where}: timeslot {bad[0]} is outside 1-{width}")
     base = width * (n - 1)
     line = f"span={n},{timing},0,{framing},{coding}" + (",crc4" if crc4 else "")
+    if span.get("dynamic"):
+        # A dynamic span (dahdi_dynamic_loc) has no line to configure: DAHDI refuses
+        # DAHDI_SPANCONFIG for it (EINVAL, seen in the VM tier), so the line is only
+        # documented; its channels are configured as usual.
+        line = f"# {line}  (dynamic span: no line configuration)"
     lines = [line]
     channels = [base + s for s in slots]
     if signalling == "pri":

@@ -18,7 +18,10 @@ releases (DAHDI_ONHOOK); `dial(digits)` sends DTMF (DAHDI_DIAL with "T" + digits
 
 Audio: `audio_fd` carries 160-byte G.711 frames every 20 ms in both directions, clocked
 by the line (DAHDI: the channel with a 160-sample block size). It is read on hook too,
-because caller ID arrives before the box answers.
+because caller ID arrives before the box answers. On DAHDI that fd also carries the
+events: a read fails with ELAST while one waits, and a port with an `events_pending()`
+method (`drivers.dahdi.fxo_port.DahdiFxoPort`) gets called then to fetch and signal
+them (docs/decisions/0015).
 """
 
 from __future__ import annotations

@@ -71,6 +71,10 @@ class FxoPortState:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self.port.on_signal = self._signal
+        # a DAHDI port reports its events through the audio fd (reads fail with ELAST)
+        drain = getattr(self.port, "events_pending", None)
+        if drain is not None:
+            self.leg.on_event_pending = drain
         self.leg.start(loop)
 
     def stop(self) -> None:

@@ -29,6 +29,9 @@ FRAME_BYTES = SAMPLES_PER_FRAME  # G.711: one byte per sample
 _READ_MAX = 2048
 # A wedged far end must not make us spin: at most this many reads per wake-up.
 _READS_PER_WAKEUP = 16
+# DAHDI fails a read or write with this errno while an event (hook, alarm, CAS bits)
+# waits on the channel; `on_event_pending` fetches it, then the I/O is retried.
+ELAST = 500
 
 
 class FrameLeg(MediaLeg):
@@ -52,6 +55,8 @@ class FrameLeg(MediaLeg):
         self.frames_in = 0
         self.frames_out = 0
         self.dropped_out = 0  # writes refused because the line's buffer was full
+        # Set by a DAHDI driver: drains the channel's pending events (see ELAST).
+        self.on_event_pending: Callable[[], None] | None = None
         self._owns_fd = owns_fd
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
@@ -76,7 +81,13 @@ class FrameLeg(MediaLeg):
         if self._closed or not payload:
             return
         try:
-            os.write(self.fd, payload)
+            try:
+                os.write(self.fd, payload)
+            except OSError as e:
+                if e.errno != ELAST or self.on_event_pending is None:
+                    raise
+                self.on_event_pending()
+                os.write(self.fd, payload)
             self.frames_out += 1
         except BlockingIOError:
             self.dropped_out += 1
@@ -115,6 +126,9 @@ class FrameLeg(MediaLeg):
             except BlockingIOError:
                 return
             except OSError as e:
+                if e.errno == ELAST and self.on_event_pending is not None:
+                    self.on_event_pending()
+                    continue
                 log.warning("%s: read failed: %s", self, e)
                 self.detach()
                 return

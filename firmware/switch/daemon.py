@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from drivers.dahdi.telephony import DahdiTelephony
 from drivers.sim.telephony import SimTelephony
 from drivers.sip.addr import Address
 from drivers.sip.endpoint import SipConfig, SipEndpoint
@@ -241,7 +242,7 @@ class SwitchDaemon:
             await asyncio.sleep(2)
 
 
-def _telephony(board_name: str) -> SimTelephony | None:
+def _telephony(board_name: str) -> SimTelephony | DahdiTelephony | None:
     """The PSTN side the board describes; None when it has none we can drive."""
     try:
         board = load_board(board_name)
@@ -249,13 +250,29 @@ def _telephony(board_name: str) -> SimTelephony | None:
         log.error("no telephony: %s", e)
         return None
     driver = board.get("telephony", {}).get("driver")
+    if driver == "dahdi":
+        return _dahdi_telephony(board)
     if driver != "sim":
         if driver:
-            log.warning("telephony driver %r is not supported yet: no PSTN trunks", driver)
+            log.warning("telephony driver %r is not supported: no PSTN trunks", driver)
         return None
     try:
         return SimTelephony(board)
     except OSError as e:  # libpri missing, or no socketpairs
+        log.error("no PSTN trunks: %s", e)
+        return None
+
+
+def _dahdi_telephony(board: dict[str, Any]) -> DahdiTelephony | None:
+    from drivers.dahdi import ioctl
+
+    if not ioctl.available():
+        log.error("board %s has a DAHDI card, but %s is missing (DAHDI modules not "
+                  "loaded?): no PSTN trunks", board.get("name"), ioctl.DEVICE)
+        return None
+    try:
+        return DahdiTelephony(board, ioctl.DahdiIoctl())
+    except OSError as e:
         log.error("no PSTN trunks: %s", e)
         return None
 

@@ -58,11 +58,11 @@ def test_loopback_spans_pri_and_r2_with_dynamic_lines() -> None:
 dynamic=loc,1:0,31,0
 dynamic=loc,1:1,31,0
 
-span=1,1,0,ccs,hdb3,crc4
+# span=1,1,0,ccs,hdb3,crc4  (dynamic span: no line configuration)
 bchan=1-15,17-31
 hardhdlc=16
 
-span=2,2,0,cas,hdb3
+# span=2,2,0,cas,hdb3  (dynamic span: no line configuration)
 cas=32-46,48-62:1101
 
 fxsks=63

@@ -1,0 +1,430 @@
+"""Runs inside the VM test image (see image/testvm.py): configures DAHDI from the board
+file, then runs each scenario and prints one `CCBOX-RESULT <name> <json>` line for it.
+
+The box's side is `drivers.dahdi.telephony.DahdiTelephony` on board `vm-dahdi` (the
+code switchd runs on a board with a card), or switchd itself; the far end is the same
+driver code on the reserved loopback spans, in NET mode (PRI) / as the other R2 end.
+The results are facts (numbers received, bytes matched, delays); the host's tests
+(tests/vm/test_dahdi_vm.py) judge them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from drivers.dahdi import io
+from drivers.dahdi.ioctl import DahdiIoctl
+from drivers.dahdi.system_conf import generate
+from drivers.dahdi.telephony import DahdiTelephony
+from firmware.switch.causes import Cause
+from firmware.switch.channel import Channel, Party
+from tests.vm.guest import patterns
+
+SRC = Path(__file__).resolve().parents[3]
+BOARD = SRC / "board" / "vm-dahdi" / "board.json"
+log = logging.getLogger("vm-guest")
+
+
+def result(name: str, value: dict[str, Any]) -> None:
+    sys.stdout.write(f"CCBOX-RESULT {name} {json.dumps(value, ensure_ascii=False)}\n")
+    sys.stdout.flush()
+
+
+def board() -> dict[str, Any]:
+    value = json.loads(BOARD.read_text())
+    assert isinstance(value, dict)
+    return value
+
+
+def far_end_board(b: dict[str, Any]) -> dict[str, Any]:
+    """The same spans seen from the far end: the reserved spans are its own."""
+    far = copy.deepcopy(b)
+    for span in far["telephony"]["spans"]:
+        if span.get("reserved"):
+            del span["reserved"]
+        else:
+            span["reserved"] = "the box's"
+    return far
+
+
+# -- a scripted endpoint: answers, records, talks ------------------------------------------
+class Party_:
+    """One side of one call in a scenario: the channel, what happened, the audio."""
+
+    def __init__(self, ch: Channel, seed: int, frames: int) -> None:
+        self.ch = ch
+        self.events: list[tuple[float, str]] = []
+        self.cause: int | None = None
+        self.sent = patterns.stream(seed, frames)
+        self.pos = 0
+        self.rx = bytearray()
+        self.answered = asyncio.Event()
+        self.ended = asyncio.Event()
+        ch.listener = self
+
+    def talk(self) -> None:
+        leg = self.ch.media
+        assert leg is not None
+        leg.on_frame = self._frame  # type: ignore[attr-defined]
+
+    def _frame(self, frame: bytes) -> None:
+        self.rx += frame
+        if self.pos < len(self.sent):
+            chunk = self.sent[self.pos:self.pos + len(frame)]
+            self.pos += len(chunk)
+            self.ch.media.write(chunk)  # type: ignore[union-attr]
+
+    def check(self, other: Party_) -> dict[str, Any]:
+        """What this side heard of what the other side sent."""
+        return patterns.check(other.sent[:other.pos], bytes(self.rx)).as_dict()
+
+    # ChannelListener
+    def channel_ringing(self, ch: Channel) -> None:
+        self.events.append((time.monotonic(), "ringing"))
+
+    def channel_progress(self, ch: Channel) -> None:
+        self.events.append((time.monotonic(), "progress"))
+
+    def channel_answered(self, ch: Channel) -> None:
+        self.events.append((time.monotonic(), "answered"))
+        self.answered.set()
+
+    def channel_hungup(self, ch: Channel, cause: Cause) -> None:
+        self.events.append((time.monotonic(), "hungup"))
+        self.cause = int(cause)
+        self.ended.set()
+
+    def channel_dtmf(self, ch: Channel, digit: str) -> None:
+        self.events.append((time.monotonic(), f"dtmf {digit}"))
+
+    def channel_hold(self, ch: Channel, held: bool) -> None:
+        pass
+
+
+class Side:
+    """A DahdiTelephony with a queue of the calls offered to it."""
+
+    def __init__(self, name: str, b: dict[str, Any]) -> None:
+        self.name = name
+        self.tel = DahdiTelephony(b, DahdiIoctl(), fxo_settings_loader=lambda names: {})
+        self.offered: asyncio.Queue[Channel] = asyncio.Queue()
+
+    def start(self) -> None:
+        self.tel.start(self.offered.put_nowait)
+
+    async def stop(self) -> None:
+        await self.tel.stop()
+
+
+async def wait_up(*sides: Side, timeout: float = 20.0) -> float:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        spans = [s for side in sides for s in side.tel.status()["spans"]
+                 if s.get("signalling") == "pri"]
+        if spans and all(s["dchannel"] == "up" for s in spans):
+            return time.monotonic() - t0
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"D-channels not up after {timeout} s: "
+                       f"{[s.tel.status() for s in sides]}")
+
+
+def pri_trunk(side: Side) -> Any:
+    return next(t for t in side.tel.trunks if t.status().get("signalling") == "pri")
+
+
+# -- scenarios ------------------------------------------------------------------------------
+async def dahdi_up(ctx: dict[str, Any]) -> dict[str, Any]:
+    dahdi = DahdiIoctl()
+    spans = []
+    for n in range(1, 5):
+        st = dahdi.span_status(n)
+        spans.append({"span": st.span, "name": st.name, "alarms": st.alarms,
+                      "numchans": st.numchans, "totalchans": st.totalchans})
+    sig = {}
+    for channo in (1, 16, 47, 63):
+        fd = dahdi.open_channel(channo)
+        try:
+            sig[str(channo)] = hex(dahdi.params(fd).sigtype)
+        finally:
+            dahdi.close(fd)
+    return {"spans": spans, "sigtypes": sig, "dahdi_cfg_s": ctx["dahdi_cfg_s"]}
+
+
+async def pri_both_ways(ctx: dict[str, Any]) -> dict[str, Any]:
+    b = board()
+    box, far = Side("box", b), Side("far", far_end_board(b))
+    box.start()
+    far.start()
+    out: dict[str, Any] = {}
+    try:
+        out["dchannel_up_s"] = round(await wait_up(box, far), 3)
+        # inbound: the exchange calls the hotline
+        t0 = time.monotonic()
+        legs = pri_trunk(far).originate("96777", Party("13800138000"), None)
+        assert legs, "far end could not place the call"
+        caller = Party_(legs[0], 1, 150)
+        ch = await asyncio.wait_for(box.offered.get(), 10)
+        t_offer = time.monotonic()
+        callee = Party_(ch, 2, 150)
+        ch.answer()
+        await asyncio.wait_for(caller.answered.wait(), 10)
+        t_answer = time.monotonic()
+        caller.talk()
+        callee.talk()
+        await asyncio.sleep(2.0)
+        legs[0].hangup(Cause.NORMAL_CLEARING)
+        await asyncio.wait_for(callee.ended.wait(), 10)
+        out["inbound"] = {
+            "caller": ch.caller.number, "called": ch.called, "tech": ch.tech,
+            "caller_ton": getattr(ch, "caller_ton", None),
+            "setup_to_offer_ms": round((t_offer - t0) * 1000, 1),
+            "setup_to_answer_ms": round((t_answer - t0) * 1000, 1),
+            "box_heard": callee.check(caller), "far_heard": caller.check(callee),
+            "box_hangup_cause": callee.cause,
+        }
+        # outbound: the box calls out
+        legs = pri_trunk(box).originate("13912345678", Party("88001234"), None)
+        assert legs, "box could not place the call"
+        caller = Party_(legs[0], 3, 150)
+        ch = await asyncio.wait_for(far.offered.get(), 10)
+        callee = Party_(ch, 4, 150)
+        ch.ring()
+        await asyncio.sleep(0.2)
+        ch.answer()
+        await asyncio.wait_for(caller.answered.wait(), 10)
+        caller.talk()
+        callee.talk()
+        await asyncio.sleep(2.0)
+        legs[0].hangup(Cause.NORMAL_CLEARING)
+        await asyncio.wait_for(callee.ended.wait(), 10)
+        out["outbound"] = {
+            "caller": ch.caller.number, "called": ch.called,
+            "events": [e for _, e in caller.events],
+            "far_heard": callee.check(caller), "box_heard": caller.check(callee),
+            "far_hangup_cause": callee.cause,
+        }
+        # busy: the far end refuses
+        legs = pri_trunk(box).originate("13900000000", Party("88001234"), None)
+        caller = Party_(legs[0], 5, 10)
+        ch = await asyncio.wait_for(far.offered.get(), 10)
+        ch.hangup(Cause.USER_BUSY)
+        await asyncio.wait_for(caller.ended.wait(), 10)
+        out["busy_cause"] = caller.cause
+        out["status"] = box.tel.status()["spans"][0]
+    finally:
+        await box.stop()
+        await far.stop()
+    return out
+
+
+def crosstalk(callers: dict[int, Party_], callees: dict[int, Party_]) -> list[str]:
+    """Frames of another call found where they do not belong (neighbouring calls and
+    the call's own other direction)."""
+    found: list[str] = []
+    for n in callers:
+        for m in (n - 1, n + 1):
+            if m in callers and patterns.check(callers[m].sent[:callers[m].pos],
+                                               bytes(callees[n].rx)).intact:
+                found.append(f"box side of call {n} heard call {m}")
+        if patterns.check(callees[n].sent[:callees[n].pos], bytes(callees[n].rx)).intact:
+            found.append(f"box side of call {n} heard itself")
+    return found
+
+
+async def pri_30_calls(ctx: dict[str, Any]) -> dict[str, Any]:
+    b = board()
+    box, far = Side("box", b), Side("far", far_end_board(b))
+    box.start()
+    far.start()
+    seconds = float(ctx.get("seconds", 4.0))
+    frames = int(seconds * 50)
+    out: dict[str, Any] = {}
+    try:
+        await wait_up(box, far)
+        t0 = time.monotonic()
+        callers: dict[int, Party_] = {}
+        for n in range(30):
+            legs = pri_trunk(far).originate(f"9677{n % 10}", Party(f"1380013{n:04d}"), None)
+            assert legs, f"call {n + 1}: far end has no free B-channel"
+            callers[n] = Party_(legs[0], 1000 + n, frames)
+        callees: dict[int, Party_] = {}
+        while len(callees) < 30:
+            ch = await asyncio.wait_for(box.offered.get(), 20)
+            n = int(ch.caller.number[-4:])
+            callees[n] = Party_(ch, 2000 + n, frames)
+            ch.answer()
+        await asyncio.wait_for(asyncio.gather(*(c.answered.wait() for c in callers.values())),
+                               30)
+        out["all_answered_s"] = round(time.monotonic() - t0, 3)
+        status = box.tel.status()["spans"][0]
+        out["busy_b_channels"] = len(status["b_channels"])
+        out["refused_31st"] = not pri_trunk(far).originate("96777", Party("1"), None)
+        cpu0 = os.times()
+        w0 = time.monotonic()
+        for n in range(30):
+            callers[n].talk()
+            callees[n].talk()
+        await asyncio.sleep(seconds + 0.5)
+        cpu1 = os.times()
+        wall = time.monotonic() - w0
+        out["cpu_percent_both_ends"] = round(
+            100 * ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) / wall, 1)
+        per: dict[str, Any] = {}
+        for n in range(30):
+            ts = getattr(callees[n].ch, "timeslot", None)
+            per[str(n)] = {"timeslot": ts, "box_heard": callees[n].check(callers[n]),
+                           "far_heard": callers[n].check(callees[n])}
+        out["calls"] = per
+        out["crosstalk"] = crosstalk(callers, callees)
+        for c in callers.values():
+            c.ch.hangup(Cause.NORMAL_CLEARING)
+        await asyncio.wait_for(asyncio.gather(*(c.ended.wait() for c in callees.values())),
+                               20)
+        await asyncio.sleep(0.5)
+        out["idle_after"] = box.tel.status()["spans"][0]["idle"]
+    finally:
+        await box.stop()
+        await far.stop()
+    return out
+
+
+def r2_trunk(side: Side) -> Any:
+    trunks = [t for t in side.tel.trunks if t.status().get("signalling") == "r2"]
+    if not trunks:
+        raise RuntimeError(f"{side.name}: no R2 trunk: {side.tel.errors}")
+    return trunks[0]
+
+
+async def r2_call(caller_side: Side, callee_side: Side, number: str, ani: str
+                  ) -> dict[str, Any]:
+    t0 = time.monotonic()
+    legs = r2_trunk(caller_side).originate(number, Party(ani), None)
+    assert legs, f"{caller_side.name} could not seize an R2 line"
+    caller = Party_(legs[0], 11, 150)
+    ts = legs[0].timeslot
+    try:
+        ch = await asyncio.wait_for(callee_side.offered.get(), 20)
+    except TimeoutError:
+        raise RuntimeError(
+            f"no offer at {callee_side.name}; caller line {ts}: "
+            f"{r2_trunk(caller_side).line_state(ts)}; callee line {ts}: "
+            f"{r2_trunk(callee_side).line_state(ts)}") from None
+    t_offer = time.monotonic()
+    callee = Party_(ch, 12, 150)
+    ch.ring()
+    await asyncio.sleep(0.3)
+    ch.answer()
+    await asyncio.wait_for(caller.answered.wait(), 20)
+    t_answer = time.monotonic()
+    caller.talk()
+    callee.talk()
+    await asyncio.sleep(2.0)
+    legs[0].hangup(Cause.NORMAL_CLEARING)
+    await asyncio.wait_for(callee.ended.wait(), 20)
+    await asyncio.sleep(0.5)
+    return {
+        "ani": ch.caller.number, "dnis": ch.called, "tech": ch.tech,
+        "category": getattr(ch, "category", None),
+        "seize_to_offer_ms": round((t_offer - t0) * 1000, 1),
+        "seize_to_answer_ms": round((t_answer - t0) * 1000, 1),
+        "caller_events": [e for _, e in caller.events],
+        "callee_heard": callee.check(caller), "caller_heard": caller.check(callee),
+        "callee_hangup_cause": callee.cause,
+    }
+
+
+async def r2_both_ways(ctx: dict[str, Any]) -> dict[str, Any]:
+    b = board()
+    box, far = Side("box", b), Side("far", far_end_board(b))
+    box.start()
+    far.start()
+    out: dict[str, Any] = {}
+    try:
+        await asyncio.sleep(1.0)  # both ends idle (ABCD 1001 seen) before seizing
+        out["inbound"] = await r2_call(far, box, "96777", "13800138000")
+        out["outbound"] = await r2_call(box, far, "12345", "88001234")
+        out["status"] = r2_trunk(box).status()
+    finally:
+        await box.stop()
+        await far.stop()
+    return out
+
+
+SCENARIOS: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {
+    "dahdi_up": dahdi_up,
+    "pri_both_ways": pri_both_ways,
+    "pri_30_calls": pri_30_calls,
+    "r2_both_ways": r2_both_ways,
+}
+TIMEOUTS = {"pri_30_calls": 120.0}
+
+
+def configure_dahdi() -> float:
+    conf = generate(board())
+    Path("/etc/dahdi").mkdir(parents=True, exist_ok=True)
+    Path("/etc/dahdi/system.conf").write_text(conf)
+    t0 = time.monotonic()
+    proc = subprocess.run(["dahdi_cfg", "-v"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    took = time.monotonic() - t0
+    if proc.returncode == 0:
+        dummy = subprocess.run(["modprobe", "dahdi_dummy"], capture_output=True, text=True,
+                               timeout=30, check=False)
+        if dummy.returncode != 0:
+            raise RuntimeError(f"modprobe dahdi_dummy: {dummy.stderr}")
+    if proc.returncode != 0:
+        spans = {p.name: p.read_text()[:400] for p in sorted(Path("/proc/dahdi").glob("*"))}
+        dmesg = subprocess.run(["dmesg"], capture_output=True, text=True, check=False).stdout
+        raise RuntimeError(f"dahdi_cfg failed ({proc.returncode}): {proc.stderr[-600:]}; "
+                           f"/proc/dahdi: {spans}; dmesg: {dmesg[-1500:]}")
+    return took
+
+
+async def run(only: list[str]) -> int:
+    ctx: dict[str, Any] = {}
+    try:
+        ctx["dahdi_cfg_s"] = round(configure_dahdi(), 3)
+    except Exception as e:
+        result("dahdi_cfg", {"error": str(e)})
+        return 1
+    failed = 0
+    for name, fn in SCENARIOS.items():
+        if only and name not in only:
+            continue
+        t0 = time.monotonic()
+        try:
+            value = await asyncio.wait_for(fn(ctx), TIMEOUTS.get(name, 60.0))
+        except Exception as e:
+            failed += 1
+            value = {"error": f"{type(e).__name__}: {e}",
+                     "traceback": traceback.format_exc()[-3000:]}
+        value["seconds"] = round(time.monotonic() - t0, 2)
+        result(name, value)
+    return 1 if failed else 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--only", default="")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    only = [s for s in args.only.split(",") if s]
+    _ = io  # the ABI constants module is part of what the guest exercises
+    return asyncio.run(run(only))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -202,3 +202,32 @@ def test_queue_log_writer_appends_lines(tmp_path: Path) -> None:
     w.write("2|c|q|a|CONNECT|1|801|0")
     w.close()
     assert (tmp_path / "logs" / "queue_log").read_text().splitlines()[1].endswith("|0")
+
+
+def test_site_caller_lists_and_blacklist_feed_the_ivr_caller_condition() -> None:
+    from firmware.ivr import IvrRunner, Transfer
+
+    s = site(SITE.replace("""  - id: menu
+    entry: bye""", """  - id: vip
+    entry: who
+    nodes:
+      who:
+        kind: caller
+        rules: [{list: vip, next: fast}, {list: blacklist, next: bye}]
+        default: slow
+      fast: {kind: transfer, to: queue, target: night, priority: 90}
+      slow: {kind: transfer, to: queue, target: night}
+      bye: {kind: hangup}
+  - id: menu
+    entry: bye"""))
+    flow = s.flows["vip"]
+
+    def first_transfer(caller: str) -> Transfer | None:
+        runner = IvrRunner(flow, {"caller": caller, "called": "96777"}, 0.0, env=s.env)
+        return next((a for a in runner.start(0.0) if isinstance(a, Transfer)), None)
+
+    vip = first_transfer("+8613900000000")
+    assert vip is not None and vip.priority == 90
+    other = first_transfer("13911112222")
+    assert other is not None and other.priority == 0
+    assert first_transfer("057100099999") is None  # on the blacklist: hung up

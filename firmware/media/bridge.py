@@ -132,7 +132,7 @@ class Bridge:
         member = self._members.pop(leg, None)
         if member is None:
             return
-        self._stop_moh(member)
+        self._stop_moh(leg, member)
         # a whisper aimed at the leaving party has nobody to whisper to: listen instead
         for other in self._members.values():
             if other.target is leg:
@@ -155,7 +155,7 @@ class Bridge:
         if on:
             self._start_moh(leg, member)
         else:
-            self._stop_moh(member)
+            self._stop_moh(leg, member)
         self._rebuild()
 
     def set_recorder(self, recorder: StereoRecorder | None, caller: MediaLeg | None) -> None:
@@ -178,8 +178,8 @@ class Bridge:
             return
         self._active = False
         self._teardown()
-        for member in self._members.values():
-            self._stop_moh(member)
+        for leg, member in self._members.items():
+            self._stop_moh(leg, member)
         self._members.clear()
 
     # -- plumbing ----------------------------------------------------------------------
@@ -191,6 +191,21 @@ class Bridge:
 
     def _start_moh(self, leg: MediaLeg, member: _Member) -> None:
         member.held = True
+        rec = self.recorder
+        if rec is not None and leg is self.caller:
+            # what the caller says while waiting stays in the recording (left)
+            if isinstance(leg, RtpLeg):
+                leg.audio_sink = lambda payload, ts, ssrc, now: rec.feed(
+                    0, leg.codec or Codec.PCMU, payload, ts, ssrc, now)
+            elif isinstance(leg, FrameLeg):
+                line = leg
+                ts = [0]
+
+                def held_frame(frame: bytes) -> None:
+                    rec.feed(0, line.codec, frame, ts[0], _MIX_SSRC - 1, self.engine.now())
+                    ts[0] = (ts[0] + len(frame)) & 0xFFFFFFFF
+
+                line.on_frame = held_frame
         loop = self.engine.loop
         if self.moh is None or loop is None:
             return
@@ -200,7 +215,9 @@ class Bridge:
         member.player = PromptPlayer(loop, send, leg.codec or Codec.PCMU)
         member.player.play([self.moh], repeat=True)
 
-    def _stop_moh(self, member: _Member) -> None:
+    def _stop_moh(self, leg: MediaLeg, member: _Member) -> None:
+        if member.held and leg is self.caller and self.recorder is not None:
+            _detach(leg)
         member.held = False
         if member.player is not None:
             member.player.stop()
@@ -224,6 +241,9 @@ class Bridge:
             return
         self.rebuilds += 1
         self._teardown()
+        caller = self._members.get(self.caller) if self.caller is not None else None
+        if caller is not None and caller.held and self.recorder is not None:
+            self.engine.track_recorder(self.recorder)  # flushed while nobody relays
         live = [leg for leg, m in self._members.items() if not m.held and not _closed(leg)]
         if not live:
             return

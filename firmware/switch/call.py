@@ -120,6 +120,11 @@ class Call:
             self.devices_in_use.discard(device)
             self.switch.device_state(device, False)
 
+    def _consulted(self) -> list[Channel]:
+        cons = getattr(self._cc, "consults", {}).get(self.id)
+        target = getattr(cons, "target", None)
+        return [target] if isinstance(target, Channel) else []
+
     @property
     def _cc(self) -> Any:
         return getattr(self.switch, "cc", None)
@@ -376,4 +381,17 @@ class Call:
             "parties": [c.peer_name or c.caller.number for c in
                         [self.a, *([self.b] if self.b else []), *self.parties]],
             "media": getattr(self.bridge, "mode", None),
+            "channels": [_leg_detail(c) for c in
+                         [self.a, *([self.b] if self.b else []), *self.parties,
+                          *self._consulted()]],
         }
+
+
+def _leg_detail(ch: Channel) -> dict[str, object]:
+    """One leg for `ccbox status` and CTI: who, the box's RTP port, the SIP dialog."""
+    media = ch.media
+    return {"id": ch.id, "peer": ch.peer_name or ch.caller.number, "state": ch.state.value,
+            "rtp_port": getattr(media, "local_port", None),
+            "sip_call_id": getattr(ch, "call_id", None),
+            "local_tag": getattr(ch, "local_tag", None),
+            "remote_tag": getattr(ch, "remote_tag", None)}

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 PARK_SLOTS = tuple(str(n) for n in range(701, 721))
 PARK_NUMBER = "700"
+PARK_TIMEOUT = 120.0  # then the call rings the phone that parked it again
 ROOMS = re.compile(r"60\d\d")
 DIGIT_TIMEOUT = 5.0  # a feature code not finished within this is forgotten
 PIN_TRIES = 3
@@ -186,6 +187,7 @@ class CallControl:
         self.rooms: dict[str, Room] = {}
         self._digits: dict[tuple[str, str], _Digits] = {}
         self._pins: dict[str, _PinEntry] = {}  # call id -> PIN being entered
+        self.park_timeout = PARK_TIMEOUT
 
     # ======================================================================================
     # Finding calls and legs
@@ -220,6 +222,12 @@ class CallControl:
             for cons in self.consults.values():
                 if device_of(cons.holder) == device:
                     return cons.call
+            # a call the box answered itself: a monitor session, a room, a PIN prompt
+            for call in self.switch.calls.values():
+                if (call.end_at is None and call.answer_at is not None
+                        and device_of(call.a) == device and not call.a.ended):
+                    found = call
+        if found is None:
             raise CallControlError(f"{device} is not on an answered call")
         return found
 
@@ -258,14 +266,18 @@ class CallControl:
             if not ext.enabled:
                 raise CallControlError(f"extension {number} is disabled")
             return Route("extension", number)
-        probe = _Probe(number)
-        route = router.route(probe)
+        did = getattr(router, "routes", {}).get(number)
+        if did is not None:
+            # a DID (a hotline number): where it leads now, without screening the
+            # transferring agent as a caller
+            target, _why = did.choose(router.clock())
+            route = router._to(target, f"transfer to DID {number}")
+        else:
+            route = router.route(_Probe(number))
         if isinstance(route, Reject):
             raise CallControlError(f"{number}: {route.why}")
         if route.kind == "trunk" and self.switch.trunks is None:
             raise CallControlError(f"{number}: no trunk to dial out on")
-        if route.kind == "ivr":
-            return Route("ivr", route.target)
         return route
 
     def _queue_for(self, number: str) -> str | None:
@@ -313,6 +325,22 @@ class CallControl:
         if other.media is not None and other.media in call.bridge:
             call.bridge.hold(other.media, held)
 
+    def clear_connection(self, call_id: str | None, device: str) -> dict[str, str]:
+        """CSTA ClearConnection: `device` leaves the call as if it hung up (so while
+        consulting this completes the transfer, in a 3-way the others go on)."""
+        call, ch = self._resolve(call_id, device)
+        ch.hangup(Cause.NORMAL_CLEARING)
+        listener = ch.listener
+        if listener is not None:
+            listener.channel_hungup(ch, Cause.NORMAL_CLEARING)
+        return {"call": call.id, "cleared": leg_name(ch)}
+
+    def clear_call(self, call_id: str) -> dict[str, str]:
+        """CSTA ClearCall: end the whole call for everyone."""
+        call = self._call(call_id)
+        call.finish(Cause.NORMAL_CLEARING, "system")
+        return {"call": call.id, "cleared": "all"}
+
     # ======================================================================================
     # Transfers
     # ======================================================================================
@@ -354,19 +382,22 @@ class CallControl:
         """Dial `route` for the call's waiting caller (after a transfer or park)."""
         assert call.a.media is not None
         bridge = self._bridge(call)
+        cause: Cause | None
         if route.kind == "queue":
             # the queue plays its own music and announcements into the caller
             if bridge.held(call.a.media):
                 bridge.hold(call.a.media, False)
-            assert self.switch.acd is not None
-            cause = self.switch.acd.join(call, route.target, 0)
+            if self.switch.acd is None:
+                cause = Cause.NO_ROUTE_DESTINATION
+            else:
+                cause = self.switch.acd.join(call, route.target, route.priority)
         else:
             if not bridge.held(call.a.media):
                 bridge.hold(call.a.media, True)
             if route.kind == "ivr":
                 bridge.hold(call.a.media, False)  # the flow's prompts, not music
                 call.ivr = None
-                self.switch._start_ivr(call, route.target)
+                self.switch._start_ivr(call, route.target, route.flow)
                 cause = None
             else:
                 cause = self.switch.dial_route(call, route)
@@ -709,9 +740,25 @@ class CallControl:
             bridge.hold(other.media, True)
         other.hold(True)
         self.parked[slot] = call
+        asyncio.get_running_loop().call_later(self.park_timeout, self._park_expired, slot,
+                                              call, device_of(ch))
         self._announce_then_hangup(ch, ["park_parked_at", *say_digits(slot)])
         self._publish(Diverted(time.time(), call.id, leg_name(ch), slot, "park"))
         return slot
+
+    def _park_expired(self, slot: str, call: Call, parker: str) -> None:
+        """Nobody took the parked call: it rings the phone that parked it (the caller
+        keeps hearing music meanwhile); with no phone to ring, it ends."""
+        if self.parked.get(slot) is not call or call.end_at is not None:
+            return
+        del self.parked[slot]
+        call.extra.pop("parked", None)
+        call.extra["park_timeout"] = slot
+        self._publish(Diverted(time.time(), call.id, slot, parker, "park_timeout"))
+        if not parker or self.switch.router.directory.get(parker) is None:
+            call.finish(Cause.NO_ANSWER, "system")
+            return
+        self._send_on(call, Route("extension", parker), parker)
 
     def unpark_with(self, leg: Channel, slot: str) -> Call:
         call = self.parked.get(slot)
@@ -844,6 +891,12 @@ class CallControl:
         self._publish(MonitorChanged(time.time(), mon.target.id, supervisor,
                                      leg_name(mon.agent), mode))
         return {"call": mon.target.id, "mode": mode}
+
+    def stop_monitor(self, supervisor: str) -> dict[str, str]:
+        """The supervisor's phone leaves the watched call (its own call ends)."""
+        mon = self._monitor_of(supervisor)
+        mon.supervisor.finish(Cause.NORMAL_CLEARING, "system")
+        return {"call": mon.target.id, "stopped": supervisor}
 
     def _monitor_of(self, supervisor: str) -> Monitor:
         for mon in self.monitors.values():

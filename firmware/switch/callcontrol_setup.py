@@ -57,6 +57,8 @@ def load_rooms(data_dir: Path) -> dict[str, str]:
 # op -> (method name, parameters in order); every one returns a dict or raises
 OPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hold": ("hold", ("call", "device")),
+    "clear_connection": ("clear_connection", ("call", "device")),
+    "clear_call": ("clear_call", ("call",)),
     "retrieve": ("retrieve", ("call", "device")),
     "blind_transfer": ("blind_transfer", ("call", "device", "target")),
     "consult": ("consult", ("call", "device", "target")),
@@ -69,6 +71,7 @@ OPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "retrieve_parked": ("retrieve_parked", ("device", "slot")),
     "monitor": ("monitor", ("supervisor", "target", "mode")),
     "monitor_mode": ("set_monitor_mode", ("supervisor", "mode")),
+    "stop_monitor": ("stop_monitor", ("supervisor",)),
     "force_release": ("force_release", ("supervisor", "target")),
     "force_transfer": ("force_transfer", ("supervisor", "target", "to")),
 }

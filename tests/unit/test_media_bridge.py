@@ -106,7 +106,7 @@ def test_relay_mix_relay_hold_and_one_recording(tmp_path: Path) -> None:
         assert phones[0].level(1100.0, t2) > 1500
 
         bridge.hold(legs[0], True)  # the caller hears music on hold
-        t3 = await talk(0.8, [1])
+        t3 = await talk(0.8, [0, 1])
         held = [p for t, p in phones[0].heard if t >= t3]
         rms = np.sqrt(np.mean(g711.decode(Codec.PCMA, b"".join(held)).astype(float) ** 2))
         assert len(held) > 20 and rms > 200, f"no music on hold ({len(held)} pkts, {rms:.0f})"
@@ -121,10 +121,73 @@ def test_relay_mix_relay_hold_and_one_recording(tmp_path: Path) -> None:
             pcm = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
         assert seconds > 3.0
         # the caller's channel has the caller's tone in each stretch (relay, mix, relay)
+        hold = pcm[int(2.3 * 8000):int(2.8 * 8000), 0].astype(float)
+        assert np.sqrt(np.mean(hold**2)) > 1000, "the caller on hold is still recorded"
         for start, end in ((0.1, 0.5), (0.9, 1.5), (1.8, 2.0)):
             seg = pcm[int(start * 8000):int(end * 8000), 0].astype(float)
             assert np.sqrt(np.mean(seg**2)) > 1000, f"left silent at {start}-{end}s"
             right = pcm[int(start * 8000):int(end * 8000), 1].astype(float)
             assert np.sqrt(np.mean(right**2)) > 1000, f"right silent at {start}-{end}s"
+
+    asyncio.run(main())
+
+
+def test_a_line_and_two_phones_mix(tmp_path: Path) -> None:
+    """An E1/FXO line (frames on a socketpair) in a 3-party mix with two RTP phones."""
+    import socket
+
+    from firmware.media.frame_leg import FrameLeg
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        first = next(_ranges)
+        engine = MediaEngine(HOST, first, first + 19)
+        await engine.start()
+        phones, legs = [], []
+        for freq in (700.0, 1300.0):
+            transport, phone = await loop.create_datagram_endpoint(
+                lambda f=freq: Phone(f), local_addr=(HOST, 0))  # type: ignore[misc]
+            phone.transport = transport
+            leg = await engine.allocate()
+            leg.set_codec(Codec.PCMA, 8, None)
+            leg.set_remote(HOST, transport.get_extra_info("sockname")[1])
+            phones.append(phone)
+            legs.append(leg)
+        box_end, far_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        far_end.setblocking(False)
+        line = FrameLeg(box_end.fileno(), Codec.PCMA, owns_fd=False)
+        line.start()
+        bridge = Bridge(engine)
+        bridge.add_many([line, *legs])
+        assert bridge.mode == "mix"
+        got: list[bytes] = []
+        start = loop.time()
+        for n in range(75):
+            t = (np.arange(160) + n * 160) / 8000
+            far_end.send(g711.encode(Codec.PCMA, (3000 * np.sin(2 * np.pi * 2000 * t))
+                                     .astype(np.int16)))
+            for i, phone in enumerate(phones):
+                phone.send((HOST, legs[i].local_port))
+            await asyncio.sleep(0.02)
+            try:
+                while True:
+                    got.append(far_end.recv(2048))
+            except BlockingIOError:
+                pass
+        pcm = g711.decode(Codec.PCMA, b"".join(got[15:])).astype(float)
+        tt = np.arange(len(pcm)) / 8000
+
+        def amp(f: float) -> float:
+            return float(2 * abs(np.sum(pcm * np.exp(-2j * np.pi * f * tt))) / len(pcm))
+
+        assert amp(700.0) > 800 and amp(1300.0) > 800, "the line hears both phones"
+        assert amp(2000.0) < 100, "and not itself"
+        for phone in phones:
+            assert phone.level(2000.0, start + 0.4) > 800, "each phone hears the line"
+        bridge.stop()
+        line.close()
+        far_end.close()
+        box_end.close()
+        await engine.stop()
 
     asyncio.run(main())

@@ -343,3 +343,79 @@ def test_group_and_directed_pickup(tmp_path: Path) -> None:
             r.cc.pickup("8004")
 
     run(body, tmp_path)
+
+
+def test_cti_monitor_pickup_and_unpark_ring_the_requesting_phone_first(
+        tmp_path: Path) -> None:
+    def body(r: Rig) -> None:
+        a, b, cid = r.talk("8001", "8002")
+        out = r.cc.monitor("8101", "8002", "whisper")
+        assert out == {"call": cid, "agent": "8002", "ringing": "8101"}
+        sup = r.phones.last("8101")
+        assert sup.caller.number == "*52", "the supervisor's phone shows what it is for"
+        sup.picks_up()
+        bridge = br(r.switch.calls[cid])
+        assert sup.media in bridge and bridge.role(sup.media) is Role.WHISPER
+        r.cc.set_monitor_mode("8101", "barge")
+        assert bridge.role(sup.media) is Role.BARGE
+        with pytest.raises(CallControlError, match="may not supervise"):
+            r.cc.monitor("8003", "8002")
+        with pytest.raises(CallControlError, match="mode must be"):
+            r.cc.set_monitor_mode("8101", "shout")
+
+        # park by CTI, then 8004 takes it by CTI: its phone rings, answering connects
+        r.cc.stop_monitor("8101")
+        assert sup.ended and sup.media not in bridge
+        slot = r.cc.park(cid, "8002")
+        assert slot == "701" and b.ended
+        r.cc.retrieve_parked("8004", slot)
+        taker = r.phones.last("8004")
+        taker.picks_up()
+        call = r.switch.calls[cid]
+        assert call.b is taker and not br(call).held(a.media)
+
+        # CTI pickup: 8005 takes a call ringing at 8006
+        r.dial("8007", "8006")
+        r.cc.pickup("8005", "8006")
+        picker = r.phones.last("8005")
+        picker.picks_up()
+        assert r.phones.last("8006").ended
+        [picked] = [c for c in r.switch.calls.values() if c.b is picker]
+        assert picked.extra["picked_up_by"] == "8005"
+
+    run(body, tmp_path)
+
+
+def test_unclaimed_park_rings_the_parker_again(tmp_path: Path) -> None:
+    async def main() -> None:
+        r = Rig(tmp_path)
+        r.cc.park_timeout = 0.05
+        a, b, cid = r.talk("8001", "8002")
+        r.cc.park(cid, "8002")
+        await asyncio.sleep(0.15)
+        assert r.cc.parked == {}
+        again = r.phones.last("8002")
+        assert again is not b and again.caller.number == "8001"
+        again.picks_up()
+        call = r.switch.calls[cid]
+        assert call.b is again and not br(call).held(a.media)
+        assert call.extra["park_timeout"] == "701"
+
+    asyncio.run(main())
+
+
+def test_conference_adds_a_party_when_it_answers(tmp_path: Path) -> None:
+    def body(r: Rig) -> None:
+        a, b, cid = r.talk("8001", "8002")
+        with pytest.raises(CallControlError, match="not a number"):
+            r.cc.conference(cid, "8002", "x!")
+        r.cc.conference(cid, "8002", "8004")
+        d = r.phones.last("8004")
+        call = r.switch.calls[cid]
+        assert set(br(call).legs) == {a.media, b.media}, "not before it answers"
+        d.picks_up()
+        assert set(br(call).legs) == {a.media, b.media, d.media} and br(call).mode == "mix"
+        d.hangs_up()
+        assert set(br(call).legs) == {a.media, b.media} and not a.ended
+
+    run(body, tmp_path)

@@ -258,6 +258,8 @@ class AcdService:
     def move_call(self, src: Call, dst: Call) -> None:
         """An attended transfer (REFER/Replaces) made `src`'s connected agent a party of
         `dst`: the agent's queue session follows, and ends when `dst` does."""
+        if dst.acd is not None:
+            return  # dst keeps its own queue agent; src's agent ends with src
         eid = self.engine_id.pop(src.id, src.id)
         if eid not in self.agent_of:
             return

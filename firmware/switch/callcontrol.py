@@ -141,6 +141,11 @@ class Consultation:
     target: Channel | None = None
     bridge: Bridge | None = None
     complete_on_answer: bool = False  # the holder hung up while the target rang
+    # a consultation into a queue or an IVR is a call of its own (`via`), whose caller
+    # leg (`proxy`) lends the holder's media: the agent waits in the queue like a caller
+    via: Call | None = None
+    proxy: Channel | None = None
+    route: Route | None = None
 
 
 @dataclass
@@ -413,24 +418,34 @@ class CallControl:
             raise CallControlError(f"call {call.id} is already consulting")
         other = self._other(call, ch)
         route = self._check_target(target)
-        if route.kind not in ("extension", "trunk"):
-            raise CallControlError(
-                f"{target} is a {route.kind}: consult an extension or an outside number "
-                "(use blind transfer for queues and parking)")
+        if route.kind not in ("extension", "trunk", "queue", "ivr"):
+            raise CallControlError(f"{target} is a {route.kind}: it cannot be consulted")
+        if route.kind == "queue" and self.switch.acd is None:
+            raise CallControlError(f"{target}: no queues are configured")
         bridge = self._bridge(call)
         assert other.media is not None
         legs = _Legs(lambda leg: self._consult_answered(call, leg),
                      lambda cause: self._consult_failed(call, cause))
-        placed = self.switch.originate_for(route, call, legs)
-        if not placed:
-            raise CallControlError(f"{target} cannot be reached now")
-        legs.legs = list(placed)
-        cons = Consultation(call, ch, other, target, legs)
+        via = None
+        if route.kind in ("extension", "trunk"):
+            placed = self.switch.originate_for(route, call, legs)
+            if not placed:
+                raise CallControlError(f"{target} cannot be reached now")
+            legs.legs = list(placed)
+        cons = Consultation(call, ch, other, target, legs, route=route)
         self.consults[call.id] = cons
         bridge.hold(other.media, True)
         other.hold(True)
         if ch.media is not None:
             bridge.remove(ch.media)
+        if route.kind in ("queue", "ivr"):
+            cons.proxy = _ProxyLeg(self, call, ch, target)
+            via = cons.via = self.switch.consult_call(cons.proxy)
+            via.extra["consult_for"] = call.id
+            if route.kind == "queue":
+                self.switch._start_queue(via, route.target, route.priority)
+            else:
+                self.switch._start_ivr(via, route.target, route.flow)
         self._publish(Held(time.time(), call.id, other.id, leg_name(ch)))
         self._publish(ConsultationStarted(time.time(), call.id, leg_name(ch), target))
         return {"call": call.id, "consulting": target}
@@ -478,6 +493,8 @@ class CallControl:
         if cons.bridge is not None:
             cons.bridge.stop()
         cons.legs.cancel()
+        if cons.via is not None and cons.via.end_at is None:
+            cons.via.finish(Cause.NORMAL_CLEARING, "transfer")
         bridge = self._bridge(call)
         if cons.holder.media is not None and cons.holder.media not in bridge:
             bridge.add(cons.holder.media)
@@ -495,12 +512,40 @@ class CallControl:
         """The consulted party takes over; `device` leaves. Before the target answers,
         the caller is connected as soon as it does."""
         cons = self._consultation(call_id, device)
+        if cons.via is not None:
+            self._complete_via(cons)
+            return {"call": cons.call.id, "transferred": leg_name(cons.held),
+                    "to": cons.number}
         if cons.target is None:
             cons.complete_on_answer = True
             self._drop_holder(cons)
             return {"call": cons.call.id, "transferring": cons.number}
         self._complete(cons, "attended")
         return {"call": cons.call.id, "transferred": leg_name(cons.held), "to": cons.number}
+
+    def _complete_via(self, cons: Consultation) -> None:
+        """The holder completes a consultation into a queue/IVR: once an agent there
+        answered, the caller takes the holder's place (Replaces-style merge, the queue
+        session moves along); still waiting, the caller goes into that queue/flow."""
+        call, via = cons.call, cons.via
+        assert via is not None and cons.proxy is not None
+        self.consults.pop(call.id, None)
+        if via.b is not None and not via.b.ended and via.end_at is None:
+            self.replaces(call, cons.holder, via, cons.proxy)
+            return
+        via.extra["consult_abandoned"] = call.id
+        via.finish(Cause.NORMAL_CLEARING, "transfer")
+        assert cons.route is not None
+        self._leave(call, cons.holder, cons.held, f"attended:{cons.number}")
+        self._publish(Transferred(time.time(), call.id, leg_name(cons.holder),
+                                  leg_name(cons.held), cons.number, "attended"))
+        self._send_on(call, cons.route, cons.number)
+
+    def via_ended(self, via: Call) -> None:
+        """A consultation call into a queue/IVR ended by itself: the holder is back."""
+        for cons in list(self.consults.values()):
+            if cons.via is via:
+                self._back_from_consult(cons)
 
     def _drop_holder(self, cons: Consultation) -> None:
         call, holder = cons.call, cons.holder
@@ -541,6 +586,24 @@ class CallControl:
     def conference_consult(self, call_id: str | None, device: str) -> dict[str, str]:
         """3-way: the caller, `device` and the consulted party all hear each other."""
         cons = self._consultation(call_id, device)
+        if cons.via is not None:
+            via = cons.via
+            if via.b is None or via.b.ended:
+                raise CallControlError(f"nobody at {cons.number} has answered yet")
+            far = via.b
+            if via.acd is not None:
+                via.acd.move_call(via, cons.call)
+            if isinstance(via.bridge, Bridge) and far.media is not None:
+                via.bridge.remove(far.media)
+            via._release_device(far)
+            cons.call.mark_in_use(far)
+            via.b, via.forks = None, []
+            via.extra["replaced_into"] = cons.call.id
+            self.consults.pop(cons.call.id, None)
+            via.finish(Cause.NORMAL_CLEARING, "transfer")
+            cons.target = far
+            self.consults[cons.call.id] = cons  # conference_consult pops it again
+            cons.via = None
         if cons.target is None:
             raise CallControlError(f"{cons.number} has not answered yet")
         call = cons.call
@@ -1090,6 +1153,10 @@ class CallControl:
                         self.cancel_consult(call.id, ch.id)
                     return True
                 state.buf = buf if buf in ("*",) else ""
+                via, proxy = cons.via, cons.proxy
+                if via is not None and proxy is not None and not state.buf:
+                    for d in buf:  # the agent presses keys in the queue/IVR it called
+                        via.channel_dtmf(proxy, d)
                 return True
             if buf in ("#", "##", "*", "*2") or (
                     buf.startswith(("##", "*2")) and not buf.endswith("#")):
@@ -1113,6 +1180,9 @@ class CallControl:
     def leg_hungup(self, call: Call, ch: Channel, cause: Cause) -> bool:
         """A leg of `call` hung up; True when call control dealt with it."""
         cons = self.consults.get(call.id)
+        if cons is not None and ch is cons.holder and cons.via is not None:
+            self._complete_via(cons)
+            return True
         if cons is not None and ch is cons.holder:
             if cons.target is not None:
                 self._complete(cons, "attended")
@@ -1122,6 +1192,8 @@ class CallControl:
                 self._drop_holder(cons)
             return True
         if cons is not None and ch is cons.held:
+            if cons.via is not None and cons.via.end_at is None:
+                cons.via.finish(Cause.NORMAL_CLEARING, "transfer")
             cons.legs.cancel()
             if cons.bridge is not None:
                 cons.bridge.stop()
@@ -1145,6 +1217,8 @@ class CallControl:
 
     def call_finished(self, call: Call) -> None:
         """The call is over: whatever call control held for it goes too."""
+        if "consult_for" in call.extra:
+            self.via_ended(call)
         self._pins.pop(call.id, None)
         for key in [k for k in self._digits if k[0] == call.id]:
             del self._digits[key]
@@ -1245,6 +1319,37 @@ class _ConsultTarget:
 
     def channel_hold(self, ch: Channel, held: bool) -> None:
         pass
+
+
+class _ProxyLeg(Channel):
+    """The consulting agent as the caller of a consultation call into a queue or an
+    IVR: it lends the agent's media leg, while the agent's own SIP leg stays with the
+    first call. Releasing it never touches the agent's leg."""
+
+    tech = "consult"
+
+    def __init__(self, cc: CallControl, call: Call, holder: Channel, number: str) -> None:
+        super().__init__(_inbound(), Party(device_of(holder) or holder.caller.number),
+                         number)
+        self.holder = holder
+        self.peer_name = device_of(holder)
+
+    @property
+    def media(self) -> MediaLeg | None:
+        return self.holder.media
+
+    def ring(self) -> None: ...
+
+    def progress(self) -> None: ...
+
+    def answer(self) -> None:
+        if self.state is not ChannelState.ENDED:
+            self.state = ChannelState.UP
+
+    def hangup(self, cause: Cause) -> None:
+        self.state = ChannelState.ENDED
+
+    def hold(self, held: bool) -> None: ...
 
 
 class _Probe(Channel):

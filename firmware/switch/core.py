@@ -194,6 +194,16 @@ class Switch:
         return self.extensions.originate(route.target, call.a.caller, listener,
                                          _codecs_for(call.a))
 
+    def consult_call(self, leg: Channel) -> Call:
+        """A consultation call into a queue or IVR whose caller leg lends an agent's
+        media (callcontrol.py); recorded and logged like any call."""
+        call = Call(self, leg, self.bus.publish)
+        self.calls[call.id] = call
+        call.direction = "consult"
+        self.bus.publish(Originated(call.start, call.id, leg.id, leg.caller.number,
+                                    leg.called, leg.tech))
+        return call
+
     def device_call(self, leg: Channel, called: str) -> Call:
         """A new call on a phone's answered leg that the box rang (CTI monitor ...)."""
         device = leg.called

@@ -292,6 +292,43 @@ def test_phone_attended_transfer_with_replaces_into_a_queue_keeps_the_recording(
     assert "|9003|CONNECT|" in qlog, qlog
 
 
+def test_dtmf_consult_into_a_queue_then_hang_up_keeps_the_recording(
+        box: Box, phones: SipPhones, voices: ExitStack) -> None:
+    """The same anchor case from the box side: *2 + the queue's number, the agent waits
+    in the queue (music), queue agent 9003 answers, the agent hangs up: transferred."""
+    a, b, c = voice(voices, CALLER), voice(voices, AGENT), voice(voices, TARGET)
+    agent = phone_answers(phones, b, "9002", "party_uas_bye", talk_ms=7000)
+    queue_agent = phone_answers(phones, c, "9003")
+    caller = caller_dials(phones, a, "9001", "9002")
+    b.talk_to(box, "9002")
+    a.talk_to(box, "9001")
+    a.answered = time.monotonic()
+    settle(1.0)
+    t_switch = time.monotonic()
+    b.press(f"*2{QUEUE_NUMBER}#")
+    c.talk_to(box, "9003")
+    t1 = settle(1.5)
+    assert b.hears(TARGET, t1) > HEARD and c.hears(AGENT, t1) > HEARD, "consulting"
+    assert a.hears(AGENT, t1) < SILENT and a.rms(t1) > 200, "the caller waits with music"
+    check(agent.wait(timeout=20))  # the agent's BYE completes the transfer
+    t2 = settle(1.5)
+    assert a.hears(TARGET, t2) > HEARD and c.hears(CALLER, t2) > HEARD, "transferred"
+    cc(box, "clear_call", call=call_id_of(box, "9001"))
+    check(caller.wait(), queue_agent.wait())
+    row = box.wait_cdrs(1, lambda r: str(r["called"]) == "9002"
+                        and str(r["caller"]) == "9001", timeout=10)[-1]
+    extra = json.loads(row["extra"])
+    assert extra["queue"] == "repair" and extra["agents"] == "9002,9003", extra
+    wav = recording_of(box, row)
+    start = t_switch - a.answered
+    assert level(wav, 1, AGENT, 0.3, start - 0.2) > HEARD, "before: " + wav.describe()
+    assert level(wav, 1, TARGET, wav.seconds - 1.5, wav.seconds - 0.3) > HEARD, (
+        "after: " + wav.describe())
+    assert level(wav, 0, CALLER, start + 0.5, wav.seconds - 0.3) > HEARD, wav.describe()
+    qlog = (box.data / "logs" / "queue_log").read_text()
+    assert "|9003|CONNECT|" in qlog and "|9003|COMPLETE" in qlog, qlog
+
+
 def test_blind_transfer_by_baresip_refer(box: Box, phones: SipPhones, voices: ExitStack,
                                          peers_dir: Path) -> None:
     from tests.integration.box import EXTENSIONS

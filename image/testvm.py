@@ -253,12 +253,14 @@ def parse_results(text: str) -> dict[str, dict[str, object]]:
 
 
 def boot(image: BaseImage, project: Path, log: Path, *, timeout: float,
-         memory_mb: int = 1536, cpus: int = 2, scenarios: Sequence[str] = ()) -> VmRun:
+         memory_mb: int = 1536, cpus: int = 2, scenarios: Sequence[str] = (),
+         extra_append: Sequence[str] = ()) -> VmRun:
     """Boot the image with the project disk; return what the serial console said."""
     append = ["console=ttyS0", "root=/dev/vda", "rw", "init=/sbin/ccbox-test-init",
               "panic=-1", "loglevel=4", "net.ifnames=0"]
     if scenarios:
         append.append("ccbox.scenarios=" + ",".join(scenarios))
+    append += list(extra_append)
     cmd = [QEMU, "-accel", "tcg", "-nographic", "-no-reboot", "-m", str(memory_mb),
            "-smp", str(cpus), "-cpu", "max",
            "-kernel", str(image.kernel), "-initrd", str(image.initrd),
@@ -289,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("scenarios", nargs="*")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--log", type=Path, default=None)
+    p.add_argument("--r2-trace", action="store_true", help="log every openr2 message")
     args = p.parse_args(argv)
     if args.cmd == "key":
         print(base_key())
@@ -305,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"project disk in {time.monotonic() - t0:.1f} s")
         log = args.log or work / "serial.log"
         run = boot(image, work / "project.ext4", log, timeout=args.timeout,
-                   scenarios=args.scenarios)
+                   scenarios=args.scenarios,
+                   extra_append=["ccbox.r2trace=1"] if args.r2_trace else [])
     except VmError as e:
         print(f"testvm: {e}", file=sys.stderr)
         return 2

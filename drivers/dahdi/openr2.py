@@ -31,6 +31,7 @@ CALL_WITH_CHARGE, CALL_NO_CHARGE, CALL_SPECIAL = 0, 1, 2
  CAUSE_FORCED_RELEASE, CAUSE_NUMBER_CHANGED) = range(10)
 # openr2_log_level_t
 LOG_ERROR, LOG_WARNING, LOG_NOTICE, LOG_DEBUG = 1, 2, 4, 8
+LOG_ALL = 0xFFF
 
 ChanCb = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 OfferedCb = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p,

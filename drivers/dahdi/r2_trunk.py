@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import ctypes
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +39,7 @@ from firmware.switch.channel import Channel, ChannelListener, ChannelState, Dire
 log = logging.getLogger(__name__)
 
 DEFAULTS = {"variant": "china", "max_ani": 11, "max_dnis": 8,
-            "category": "national_subscriber"}
+            "category": "national_subscriber", "get_ani_first": False}
 
 
 class R2Leg(FrameLeg):
@@ -176,6 +177,11 @@ class R2Trunk:
         if not self._ctx:
             raise RuntimeError(f"{name}: openr2_context_new failed")
         self._lib.openr2_context_set_log_level(self._ctx, r2.LOG_ERROR | r2.LOG_WARNING)
+        # DNIS first, then category and ANI. openr2 defaults to asking for the ANI after
+        # the first DNIS digit, but in the China variant "next ANI digit" and "next DNIS
+        # digit" are the same signal (A-1), and openr2's forward side answers A-1 with
+        # DNIS while it has any: asking for ANI early breaks the call (seen in the VM).
+        self._lib.openr2_context_set_ani_first(self._ctx, 1 if self.cfg["get_ani_first"] else 0)
         self.lines: dict[int, R2Line] = {}
         self._by_chan: dict[int, R2Line] = {}
         for ts, ch in sorted(channels.items()):
@@ -185,7 +191,8 @@ class R2Trunk:
                 raise RuntimeError(f"{name}/{ts}: openr2 refused DAHDI channel {ch.channo}: "
                                    f"{r2.text(self._lib.openr2_context_error_string(err))}")
             self._lib.openr2_chan_set_logging_func(chan, _chan_log_cb)
-            self._lib.openr2_chan_set_log_level(chan, r2.LOG_ERROR | r2.LOG_WARNING)
+            self._lib.openr2_chan_set_log_level(
+                chan, r2.LOG_ALL if _TRACE else r2.LOG_ERROR | r2.LOG_WARNING)
             line = R2Line(ts, ch, chan)
             self.lines[ts] = line
             self._by_chan[chan] = line
@@ -217,7 +224,7 @@ class R2Trunk:
         def context_log(_ctx: int | None, level: int, fmt: bytes | None, _ap: int | None
                         ) -> None:
             log.log(logging.ERROR if level & r2.LOG_ERROR else logging.DEBUG,
-                    "openr2: %s", r2.text(fmt).strip())
+                    "openr2: %s", _format(fmt, _ap).strip())
 
         self._keep = [
             r2.ChanCb(q("init")), r2.OfferedCb(q("offered")), r2.IntArgCb(q("accepted")),
@@ -425,9 +432,30 @@ class R2Trunk:
         }
 
 
-def _chan_log(chan: int | None, level: int, fmt: bytes | None, _ap: int | None) -> None:
-    log.log(logging.WARNING if level & (r2.LOG_ERROR | r2.LOG_WARNING) else logging.DEBUG,
-            "openr2 chan: %s", r2.text(fmt).strip())
+_libc = ctypes.CDLL(None)
+_vsnprintf = _libc.vsnprintf
+_vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_void_p]
+_vsnprintf.restype = ctypes.c_int
+# CCBOX_R2_TRACE=1: every openr2 message (MF and CAS traces too) at INFO
+_TRACE = os.environ.get("CCBOX_R2_TRACE") == "1"
+
+
+def _format(fmt: bytes | None, ap: int | None) -> str:
+    """openr2's printf-style message with its va_list (a pointer on x86-64 and arm64)."""
+    if not fmt:
+        return ""
+    if ap is None:
+        return r2.text(fmt)
+    buf = ctypes.create_string_buffer(512)
+    _vsnprintf(buf, len(buf), fmt, ap)
+    return buf.value.decode("utf-8", "replace")
+
+
+def _chan_log(chan: int | None, level: int, fmt: bytes | None, ap: int | None) -> None:
+    if _TRACE:
+        log.info("openr2: %s", _format(fmt, ap).strip())
+    elif level & (r2.LOG_ERROR | r2.LOG_WARNING):
+        log.warning("openr2: %s", _format(fmt, ap).strip())
 
 
 _chan_log_cb = r2.ChanLogCb(_chan_log)

@@ -20,6 +20,8 @@ modprobe dahdi_dynamic_loc || fail "modprobe dahdi_dynamic_loc"
 echo "CCBOX-MODULES $(lsmod | grep -c dahdi) dahdi modules, up $(cut -d' ' -f1 /proc/uptime) s"
 export PYTHONPATH=/opt/ccbox/src:/opt/ccbox/site PYTHONDONTWRITEBYTECODE=1
 scenarios=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^ccbox.scenarios=//p')
+r2trace=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^ccbox.r2trace=//p')
+[ -n "$r2trace" ] && export CCBOX_R2_TRACE=1
 cd /tmp && python3 -m tests.vm.guest.main ${scenarios:+--only "$scenarios"}
 echo "CCBOX-DONE exit $?, up $(cut -d' ' -f1 /proc/uptime) s"
 sync

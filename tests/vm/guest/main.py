@@ -419,7 +419,8 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--only", default="")
     args = p.parse_args()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+    level = logging.INFO if os.environ.get("CCBOX_R2_TRACE") else logging.WARNING
+    logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     only = [s for s in args.only.split(",") if s]
     _ = io  # the ABI constants module is part of what the guest exercises

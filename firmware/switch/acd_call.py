@@ -49,7 +49,7 @@ from firmware.media.player import PromptPlayer
 from firmware.media.prompt_gen import MOH, PromptFiles
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, Party
-from firmware.switch.events import AgentStateChanged
+from firmware.switch.events import AgentStateChanged, QueueLogged
 from firmware.switch.ivr_call import make_player
 
 if TYPE_CHECKING:
@@ -329,6 +329,7 @@ class AcdService:
                 self._place_callback(action)
             case QueueLog(record):
                 self.queue_log.write(record.line())
+                self.switch.bus.publish(QueueLogged(record.time, record))
             case AgentEvent():
                 data = {k: v for k, v in asdict(action).items() if k not in ("agent", "time")}
                 self.switch.bus.publish(AgentStateChanged(

@@ -30,6 +30,7 @@ from firmware.switch.bus import EventBus
 from firmware.switch.callcontrol_setup import RoomConfigError, control_handler, load_rooms
 from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
+from firmware.switch.cti_server import CtiServer
 from firmware.switch.directory import ExtensionDirectory
 from firmware.switch.router import Router
 from firmware.switch.site_runtime import SiteRuntime, load_failed, site_clock
@@ -87,6 +88,9 @@ class SwitchDaemon:
         clock = site_clock()
         self.switch = Switch(self.bus, self.media, Router(self.directory, clock=clock),
                              self.data, self.sip, record=not args.no_record)
+        # CTI listens to the bus from here on: agents the site logs in are seen
+        self.cti = CtiServer(self.data / "run" / "cti.sock", self.switch, self.bus,
+                             self.data / "logs" / "queue_log")
         self.lock_writer = WriteBehind("lock-writer", self.data)
         self.lock_writer.start()
         self.site = SiteRuntime(self.data, self.switch, clock, self.lock_writer)
@@ -111,6 +115,7 @@ class SwitchDaemon:
             self.switch.trunks = self.telephony
             handlers.update(self.telephony.handlers())
         self.control = ControlServer(self.data / "run" / "switchd.sock", handlers)
+        await self.cti.start()
         await self.control.start()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop_event.set)
@@ -129,6 +134,7 @@ class SwitchDaemon:
         if self.telephony is not None:
             await self.telephony.stop()
         await self.control.stop()
+        await self.cti.stop()
         await self.sip.stop()
         await self.media.stop()
         if self.switch.acd is not None:

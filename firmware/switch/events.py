@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from firmware.acd.queuelog import QueueLogRecord
 from firmware.switch.causes import Cause
 
 
@@ -82,6 +83,14 @@ class AgentStateChanged(Event):
     agent: str
     kind: str
     data: dict[str, str | int | float | bool | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueueLogged(Event):
+    """One queue-log record (ENTERQUEUE, CONNECT, ABANDON, ...): queue figures, the
+    wallboard and CTI queue events are computed from these, as reports are."""
+
+    record: QueueLogRecord
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,269 @@
+"""CTI commands carried out on the switch: call control (through `CallControl`, the API
+feature codes and REFER use too), agent states (the ACD), click to dial, snapshots.
+
+Every command returns at once with a small dict, or raises `CtiError` saying why not;
+what happens next arrives as CTI events. Devices are extension numbers, calls are call
+ids; a command that names no call acts on the device's current call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from firmware.acd import AcdError, OutboundCallMade
+from firmware.cti.model import CtiModel
+from firmware.cti.protocol import (
+    BAD_REQUEST,
+    NOT_SUPPORTED,
+    REFUSED,
+    UNAVAILABLE,
+    UNKNOWN_COMMAND,
+    CtiError,
+    text,
+)
+from firmware.switch.callcontrol import CallControlError
+from firmware.switch.causes import Cause
+from firmware.switch.channel import Channel, Party
+
+if TYPE_CHECKING:
+    from firmware.switch.core import Switch
+
+log = logging.getLogger(__name__)
+
+NUMBER = re.compile(r"[0-9*#+]{1,32}")
+MAKE_CALL_RING = 30.0  # seconds the agent's phone rings for a click-to-dial
+AGENT_STATES = {"login": "login", "logout": "logout", "ready": "ready",
+                "notready": "notready", "not-ready": "notready", "notReady": "notready"}
+MONITOR_MODES = ("listen", "whisper", "barge")
+
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _number(req: dict[str, Any], name: str) -> str:
+    value = text(req, name)
+    if not NUMBER.fullmatch(value):
+        raise CtiError(BAD_REQUEST, f"{value!r} is not a number (digits, *, #, +)")
+    return value
+
+
+class _ClickToDial:
+    """Listener of the legs ringing the agent's phone for MakeCall."""
+
+    def __init__(self, on_answer: Callable[[Channel], None]) -> None:
+        self.on_answer = on_answer
+        self.legs: list[Channel] = []
+        self.done = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def channel_ringing(self, ch: Channel) -> None:
+        pass
+
+    def channel_progress(self, ch: Channel) -> None:
+        pass
+
+    def channel_answered(self, ch: Channel) -> None:
+        if self.done:
+            ch.hangup(Cause.NON_SELECTED_USER_CLEARING)
+            return
+        self.done = True
+        if self.timer is not None:
+            self.timer.cancel()
+        for other in self.legs:
+            if other is not ch:
+                other.hangup(Cause.NON_SELECTED_USER_CLEARING)
+        self.on_answer(ch)
+
+    def channel_hungup(self, ch: Channel, cause: Cause) -> None:
+        if ch in self.legs:
+            self.legs.remove(ch)
+        if not self.legs and not self.done:
+            self.done = True
+            if self.timer is not None:
+                self.timer.cancel()
+            log.info("click-to-dial: %s did not answer (%s)", ch.called, cause.name)
+
+    def channel_dtmf(self, ch: Channel, digit: str) -> None:
+        pass
+
+    def channel_hold(self, ch: Channel, held: bool) -> None:
+        pass
+
+    def give_up(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        for leg in self.legs:
+            leg.hangup(Cause.NO_ANSWER)
+
+
+class CtiCommands:
+    def __init__(self, switch: Switch, model: CtiModel,
+                 snapshot: Callable[[], dict[str, Any]]) -> None:
+        self.switch = switch
+        self.model = model
+        self.snapshot = snapshot
+        self.handlers: dict[str, Handler] = {
+            "MakeCall": self.make_call,
+            "Answer": self.answer,
+            "ClearConnection": self.clear_connection,
+            "Hold": self._cc("hold", "call", "device"),
+            "Retrieve": self._cc("retrieve", "call", "device"),
+            "SingleStepTransfer": self._cc("blind_transfer", "call", "device", "to"),
+            "ConsultationCall": self._cc("consult", "call", "device", "to"),
+            "Transfer": self._cc("complete_transfer", "call", "device"),
+            "Conference": self.conference,
+            "ReconnectCall": self._cc("cancel_consult", "call", "device"),
+            "SetAgentState": self.set_agent_state,
+            "MonitorStart": self.monitor_start,
+            "MonitorStop": self._cc("stop_monitor", "supervisor"),
+            "ForceRelease": self._cc("force_release", "supervisor", "target"),
+            "ForceTransfer": self._cc("force_transfer", "supervisor", "target", "to"),
+            "Snapshot": lambda _req: self.snapshot(),
+        }
+
+    def run(self, req: dict[str, Any]) -> dict[str, Any]:
+        cmd = str(req.get("cmd"))
+        handler = self.handlers.get(cmd)
+        if handler is None:
+            raise CtiError(UNKNOWN_COMMAND, f"unknown command {cmd!r}; one of "
+                           f"{', '.join(sorted([*self.handlers, 'Subscribe']))}")
+        try:
+            return handler(req)
+        except CallControlError as e:
+            raise CtiError(REFUSED, str(e)) from e
+        except AcdError as e:
+            raise CtiError(REFUSED, str(e)) from e
+
+    # --- call control through CallControl ---------------------------------------------------
+    def _cc(self, method: str, *params: str) -> Handler:
+        def handle(req: dict[str, Any]) -> dict[str, Any]:
+            fn = getattr(self.switch.cc, method, None)
+            if fn is None:
+                raise CtiError(NOT_SUPPORTED, f"{req.get('cmd')} is not supported by this "
+                               "firmware yet")
+            args: list[str | None] = []
+            for p in params:
+                if p == "call":
+                    args.append(text(req, "call", required=False) or None)
+                elif p == "to":
+                    args.append(_number(req, "to"))
+                else:
+                    args.append(text(req, p))
+            result = fn(*args)
+            return dict(result) if isinstance(result, dict) else {"result": result}
+
+        return handle
+
+    def conference(self, req: dict[str, Any]) -> dict[str, Any]:
+        """After ConsultationCall: all three talk. With `to`: add that party directly."""
+        if req.get("to"):
+            return self._cc("conference", "call", "device", "to")(req)
+        return self._cc("conference_consult", "call", "device")(req)
+
+    def monitor_start(self, req: dict[str, Any]) -> dict[str, Any]:
+        mode = text(req, "mode", required=False, default="listen")
+        if mode not in MONITOR_MODES:
+            raise CtiError(BAD_REQUEST, f"mode must be one of {', '.join(MONITOR_MODES)}")
+        supervisor = text(req, "supervisor")
+        cc = self.switch.cc
+        if any(getattr(m.supervisor.a, "peer_name", "") == supervisor
+               and m.supervisor.end_at is None for m in cc.monitors.values()):
+            return cc.set_monitor_mode(supervisor, mode)  # already in: switch the mode
+        return cc.monitor(supervisor, text(req, "target"), mode)
+
+    # --- ringing and clearing ----------------------------------------------------------------
+    def answer(self, req: dict[str, Any]) -> dict[str, Any]:
+        device = text(req, "device")
+        raise CtiError(NOT_SUPPORTED, f"the phone at {device} cannot be answered from here: "
+                       "answer on the phone (remote answer needs the phone's SIP auto-answer "
+                       "or talk-event support, which this firmware does not drive yet)")
+
+    def clear_connection(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Hang up `device`'s part of its call; while it only rings, refuse the offer."""
+        device = text(req, "device")
+        call_id = text(req, "call", required=False) or None
+        acd = self.switch.acd
+        if acd is not None:
+            for (cid, _agent), legs in list(acd.offers.items()):
+                if call_id not in (None, cid) or legs.answered is not None:
+                    continue
+                ringing = [leg for leg in legs.legs if leg.peer_name == device]
+                if ringing:
+                    for leg in ringing:
+                        leg.hangup(Cause.CALL_REJECTED)
+                        legs.channel_hungup(leg, Cause.CALL_REJECTED)  # our own hangup
+                    return {"call": cid, "rejected": device}
+        for call in list(self.switch.calls.values()):
+            if call_id not in (None, call.id) or call.b is not None:
+                continue
+            ringing = [f for f in call.forks if f.peer_name == device and not f.ended]
+            if ringing:
+                for leg in ringing:
+                    leg.hangup(Cause.CALL_REJECTED)
+                    call.channel_hungup(leg, Cause.CALL_REJECTED)
+                return {"call": call.id, "rejected": device}
+        return self._cc("clear_connection", "call", "device")(req)
+
+    # --- click to dial -----------------------------------------------------------------------
+    def make_call(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Ring `device`; when its user picks up, dial `to` from it as if typed on the
+        phone: an extension or a DID as is, anything else out through the trunk."""
+        device = text(req, "device")
+        to = _number(req, "to")
+        sw = self.switch
+        if sw.router.directory.get(device) is None:
+            raise CtiError(REFUSED, f"{device} is not an extension")
+        if to == device:
+            raise CtiError(REFUSED, "a phone cannot call itself")
+        inside = sw.router.directory.get(to) is not None or to in sw.router.routes
+        if not inside and sw.trunks is None:
+            raise CtiError(REFUSED, f"{to}: no trunk to dial out on")
+        dial = to if inside else sw.router.trunk_prefix + to
+
+        def answered(leg: Channel) -> None:
+            leg.caller, leg.called = Party(device), dial
+            sw.incoming(leg)
+            call = next((c for c in sw.calls.values() if c.a is leg), None)
+            if call is None:
+                return  # refused at once (the CDR says why)
+            call.extra["cti"] = "MakeCall"
+            call.mark_in_use(leg)
+            if not inside and sw.acd is not None:
+                agent = self._agent_at(device)
+                if agent is not None:
+                    sw.acd.feed(OutboundCallMade(to, agent, sw.acd.clock()))
+
+        ring = _ClickToDial(answered)
+        placed = sw.originate_extension_for(device, Party(to), ring)
+        if not placed:
+            raise CtiError(REFUSED, f"{device} is not registered")
+        ring.legs = list(placed)
+        ring.timer = asyncio.get_running_loop().call_later(MAKE_CALL_RING, ring.give_up)
+        return {"ringing": device, "to": to}
+
+    def _agent_at(self, device: str) -> str | None:
+        for agent, view in self.model.agents.items():
+            if view.device == device and view.state != "logged-out":
+                return agent
+        return None
+
+    # --- agents ------------------------------------------------------------------------------
+    def set_agent_state(self, req: dict[str, Any]) -> dict[str, Any]:
+        acd = self.switch.acd
+        if acd is None:
+            raise CtiError(UNAVAILABLE, "no ACD is configured (no queues or agents)")
+        agent = text(req, "agent")
+        state = AGENT_STATES.get(text(req, "state"))
+        if state is None:
+            raise CtiError(BAD_REQUEST, "state must be login, logout, ready or notReady")
+        device = text(req, "device", required=state == "login")
+        reason = text(req, "reason", required=False, default="break")
+        acd.agent_command(agent, state, device, reason)
+        st = acd.engine.agent_status(agent)
+        return {"agent": agent, "state": str(st.state), "device": st.device,
+                "reason": st.reason, "time": time.time()}

@@ -7,14 +7,28 @@ from pathlib import Path
 import bottle
 import peewee
 
-from webui.pages import account, cdrs, dashboard, extensions, oplog, signin, users
+from webui.pages import (
+    account,
+    api,
+    cdrs,
+    dashboard,
+    desk,
+    extensions,
+    live,
+    oplog,
+    signin,
+    status,
+    tokens,
+    users,
+)
 from webui.web import Web
 
 
 def build_web(db: peewee.SqliteDatabase, data_dir: Path) -> Web:
     """`db` must be the database the models are bound to (see `open_db`)."""
     web = Web(db, data_dir)
-    for page in (signin, dashboard, account, extensions, cdrs, users, oplog):
+    for page in (signin, dashboard, account, extensions, cdrs, users, oplog, desk, live,
+                 status, tokens, api):
         page.register(web)
     return web
 

@@ -11,6 +11,9 @@ from firmware.db.models import ROLES, User
 from webui.passwords import hash_password, needs_rehash, verify_password
 
 ALL_ROLES = frozenset(ROLES)
+# API tokens carry a role: a user role, or "wallboard" (a big screen: the wallboard only).
+WALLBOARD = "wallboard"
+TOKEN_ROLES = (*ROLES, WALLBOARD)
 
 # Permission -> roles holding it. Every route names exactly one permission (or is public),
 # so this table is the whole access policy; tests/unit/test_webui_access.py walks every
@@ -24,6 +27,22 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "recordings.listen": frozenset({"admin", "supervisor", "auditor"}),
     "users.admin": frozenset({"admin"}),
     "oplog.view": frozenset({"admin", "auditor"}),
+    # The agent desktop: own phone, own agent state, screen pop, own call history.
+    "desk": frozenset({"agent", "supervisor"}),
+    # CTI call control over HTTP; agents act on their own extension only, admins and
+    # supervisors (and their tokens, e.g. a CRM) on any.
+    "cti.control": frozenset({"admin", "supervisor", "agent"}),
+    "customers.view": frozenset({"admin", "supervisor", "agent", "auditor"}),
+    "customers.edit": frozenset({"admin", "supervisor", "agent"}),
+    # Live view of queues, agents and calls; acting on them (listen, whisper, barge,
+    # force release/transfer, another agent's state).
+    "live.view": frozenset({"admin", "supervisor", "auditor"}),
+    "live.control": frozenset({"admin", "supervisor"}),
+    "wallboard.view": frozenset({"admin", "supervisor", "agent", "auditor", WALLBOARD}),
+    # The event stream; what each role sees in it is filtered (webui/pages/events.py).
+    "events": frozenset({"admin", "supervisor", "agent", "auditor", WALLBOARD}),
+    "status.view": frozenset({"admin", "supervisor", "auditor"}),
+    "tokens.admin": frozenset({"admin"}),
 }
 
 

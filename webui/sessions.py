@@ -104,6 +104,14 @@ def current(now: float | None = None) -> Current | None:
     return Current(user, row)
 
 
+def still_valid(token_hash: str, now: float | None = None) -> bool:
+    """For long requests (event streams): is this session still signed in?"""
+    now = time.time() if now is None else now
+    row = Session.get_or_none(Session.token_hash == token_hash)
+    return (row is not None and row.expires_at > now and row.last_seen + IDLE > now
+            and bool(row.user.enabled))
+
+
 def end(cur: Current) -> None:
     Session.delete().where(Session.token_hash == cur.session.token_hash).execute()
     bottle.response.delete_cookie(COOKIE, path="/")

@@ -10,6 +10,7 @@ import peewee
 from firmware.db.migrations import migrate
 from firmware.db.models import MODELS
 from firmware.db.site_models import SITE_MODELS
+from firmware.db.web_models import WEB_MODELS
 
 DB_FILENAME = "ccbox.db"
 DEFAULT_BUSY_TIMEOUT_MS = 5000
@@ -66,5 +67,5 @@ def connect(
 def open_db(data_dir: Path) -> peewee.SqliteDatabase:
     """The process's main database handle: migrated and with the models bound to it."""
     db = connect(data_dir)
-    db.bind([*MODELS, *SITE_MODELS])
+    db.bind([*MODELS, *SITE_MODELS, *WEB_MODELS])
     return db

@@ -401,6 +401,75 @@ _PHONE_FEATURES_SCHEMA = (
 
 def _m0005_phone_features(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     for statement in _PHONE_FEATURES_SCHEMA:
+_CTI_DESK_SCHEMA = (
+    # Who a web user works as: the ACD agent id an admin binds them to, and the extension
+    # they picked at the agent desktop / supervisor page (their phone).
+    'ALTER TABLE "user" ADD COLUMN "agent" VARCHAR(255)',
+    'ALTER TABLE "user" ADD COLUMN "extension" VARCHAR(255)',
+    # Call-record search by queue and agent: columns of their own (indexed with the start
+    # time), filled by the CDR writer from the call's extra; old rows from their JSON.
+    """ALTER TABLE "cdr" ADD COLUMN "queue" VARCHAR(255) NOT NULL DEFAULT ''""",
+    """ALTER TABLE "cdr" ADD COLUMN "agent" VARCHAR(255) NOT NULL DEFAULT ''""",
+    """UPDATE "cdr" SET "queue" = COALESCE(json_extract("extra", '$.queue'), ''),
+        "agent" = COALESCE(json_extract("extra", '$.agent'), '') WHERE json_valid("extra")""",
+    'CREATE INDEX "cdr_queue_start" ON "cdr" ("queue", "start")',
+    'CREATE INDEX "cdr_agent_start" ON "cdr" ("agent", "start")',
+    # API tokens for programs and wallboards: only the SHA-256 is kept; `prefix` is the
+    # first characters, shown so an admin can tell tokens apart.
+    """CREATE TABLE "api_token" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "prefix" VARCHAR(255) NOT NULL,
+        "token_hash" VARCHAR(255) NOT NULL,
+        "role" VARCHAR(255) NOT NULL,
+        "agent" VARCHAR(255),
+        "extension" VARCHAR(255),
+        "created" REAL NOT NULL,
+        "created_by" VARCHAR(255) NOT NULL,
+        "expires" REAL,
+        "last_used" REAL,
+        "revoked" INTEGER NOT NULL)""",
+    'CREATE UNIQUE INDEX "apitoken_token_hash" ON "api_token" ("token_hash")',
+    # The caller's record for the screen pop, minimal on purpose (the service desk
+    # extends it): a customer, the numbers they call from, their orders.
+    """CREATE TABLE "customer" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "name" VARCHAR(255) NOT NULL,
+        "address" TEXT NOT NULL,
+        "note" TEXT NOT NULL,
+        "created" REAL NOT NULL,
+        "updated" REAL NOT NULL)""",
+    """CREATE TABLE "customer_number" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "customer_id" INTEGER NOT NULL REFERENCES "customer" ("id") ON DELETE CASCADE,
+        "number" VARCHAR(255) NOT NULL)""",
+    'CREATE UNIQUE INDEX "customernumber_number" ON "customer_number" ("number")',
+    'CREATE INDEX "customernumber_customer_id" ON "customer_number" ("customer_id")',
+    """CREATE TABLE "customer_order" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "customer_id" INTEGER NOT NULL REFERENCES "customer" ("id") ON DELETE CASCADE,
+        "created" REAL NOT NULL,
+        "subject" TEXT NOT NULL,
+        "status" VARCHAR(255) NOT NULL,
+        "call_id" VARCHAR(255),
+        "created_by" VARCHAR(255) NOT NULL)""",
+    'CREATE INDEX "customerorder_customer_id" ON "customer_order" ("customer_id")',
+    # What the agent wrote about a call (after it, or during it): by call id, since the
+    # CDR row is written only once the call has ended.
+    """CREATE TABLE "call_note" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "call_id" VARCHAR(255) NOT NULL,
+        "author" VARCHAR(255) NOT NULL,
+        "text" TEXT NOT NULL,
+        "disposition" VARCHAR(255) NOT NULL,
+        "customer_id" INTEGER REFERENCES "customer" ("id") ON DELETE SET NULL,
+        "created" REAL NOT NULL)""",
+    'CREATE INDEX "callnote_call_id" ON "call_note" ("call_id")',
+)
+
+
+def _m0006_cti_desk(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for statement in _CTI_DESK_SCHEMA:
         run_sql(db, statement)
 
 
@@ -410,6 +479,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "web users, sessions, operation log", _m0003_web_auth),
     Migration(4, "call-center configuration", _m0004_site_config),
     Migration(5, "phone features, ring groups, voicemail", _m0005_phone_features),
+    Migration(6, "agent desktop, customers, call notes, API tokens", _m0006_cti_desk),
 )
 
 

@@ -67,6 +67,8 @@ class Cdr(BaseModel):
     released_by = peewee.CharField(default="")
     recording = peewee.TextField(null=True)  # relative to the data dir
     extra = peewee.TextField(default="{}")  # JSON object
+    queue = peewee.CharField(default="")  # the queue the call went through ("" none)
+    agent = peewee.CharField(default="")  # the ACD agent who took it
 
     class Meta:
         table_name = "cdr"
@@ -99,6 +101,8 @@ class User(BaseModel):
     failed_logins = peewee.IntegerField(default=0)  # consecutive, reset on success
     locked_until = peewee.FloatField(default=0.0)
     created = peewee.FloatField(default=time.time)
+    agent = peewee.CharField(null=True)  # the ACD agent id this user works as (admin sets)
+    extension = peewee.CharField(null=True)  # the phone they picked at the desk
 
     class Meta:
         table_name = "user"

@@ -14,6 +14,15 @@
 % if ctx.cur is not None:
 <nav>
 <a href="/">{{_('Dashboard')}}</a>
+% if ctx.can('desk'):
+<a href="/desk" id="nav-desk">{{_('Agent desk')}}</a>
+% end
+% if ctx.can('live.view'):
+<a href="/live" id="nav-live">{{_('Live view')}}</a>
+% end
+% if ctx.can('wallboard.view'):
+<a href="/wallboard" id="nav-wallboard">{{_('Wallboard')}}</a>
+% end
 % if ctx.can('extensions.view'):
 <a href="/extensions" id="nav-extensions">{{_('Extensions')}}</a>
 % end
@@ -25,6 +34,12 @@
 % end
 % if ctx.can('oplog.view'):
 <a href="/oplog">{{_('Operation log')}}</a>
+% end
+% if ctx.can('status.view'):
+<a href="/status" id="nav-status">{{_('System status')}}</a>
+% end
+% if ctx.can('tokens.admin'):
+<a href="/tokens" id="nav-tokens">{{_('API tokens')}}</a>
 % end
 </nav>
 <a class="who" href="/account" id="nav-account">{{ctx.user.name}} ({{_(ctx.user.role)}})</a>

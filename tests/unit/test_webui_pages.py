@@ -177,6 +177,9 @@ def _msgids() -> set[str]:
         text = f.read_text("utf-8")
         found |= set(re.findall(r"""\b_\(\s*'([^']+)'\s*\)""", text))
         found |= set(re.findall(r'''\b_\(\s*"([^"]+)"\s*\)''', text))
+        # strings handed to the page's scripts: {k: _(k) for k in ('...', ...)}
+        for group in re.findall(r"for k in \(([^)]*)\)", text):
+            found |= set(re.findall(r"'([^']+)'", group))
     return found
 
 

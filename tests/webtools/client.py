@@ -46,22 +46,26 @@ class Client:
     cookies: dict[str, str] = field(default_factory=dict)
 
     def request(self, method: str, url: str, data: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+                headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
+        """`raw`: the body as given (with its Content-Type in `headers`), not a form."""
         parts = urlsplit(url)
-        body = urlencode(data or {}).encode()
+        body = raw if raw is not None else urlencode(data or {}).encode()
+        headers = dict(headers or {})
+        ctype = next((headers.pop(k) for k in list(headers) if k.lower() == "content-type"),
+                     "application/x-www-form-urlencoded")
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "PATH_INFO": parts.path,
             "QUERY_STRING": parts.query,
             "REMOTE_ADDR": self.address,
-            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_TYPE": ctype,
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
         }
         setup_testing_defaults(environ)
         if self.cookies:
             environ["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        for k, v in (headers or {}).items():
+        for k, v in headers.items():
             environ["HTTP_" + k.upper().replace("-", "_")] = v
         captured: dict[str, Any] = {}
 
@@ -77,9 +81,9 @@ class Client:
             if close is not None:
                 close()
         resp = Response(captured["status"], captured["headers"], out)
-        for raw in resp.set_cookies():
+        for header in resp.set_cookies():
             jar: SimpleCookie = SimpleCookie()
-            jar.load(raw)
+            jar.load(header)
             for name, morsel in jar.items():
                 expired = morsel["max-age"] == "0" or morsel["max-age"] == "-1" or (
                     "1970" in morsel["expires"])

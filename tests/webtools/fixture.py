@@ -11,7 +11,8 @@ from pathlib import Path
 
 from firmware.db.connection import open_db
 from firmware.db.models import ROLES, Cdr, Extension, User
-from webui import sessions
+from firmware.db.site_models import AcdQueue, Agent, QueueMember, QueueSupervisor
+from webui import sessions, tokens
 from webui.app import build_web
 from webui.passwords import hash_password
 from webui.web import Web
@@ -59,6 +60,7 @@ class Box:
     data_dir: Path
     users: dict[str, User]  # by role; plus "victim", an agent others act on
     cdr: Cdr
+    wallboard_token: str = ""  # a wallboard-role API token
 
     def client(self, role: str | None, address: str = "127.0.0.1") -> tuple[Client, str]:
         """A client signed in as `role` (None: anonymous) and its CSRF token."""
@@ -69,13 +71,31 @@ class Box:
         c.cookies[sessions.COOKIE] = token
         return c, csrf
 
+    def bearer(self, role: str, agent: str | None = None, extension: str | None = None
+               ) -> tuple[Client, dict[str, str]]:
+        """A client without cookies and the Authorization header of a new `role` token."""
+        _row, secret = tokens.create(f"{role} token", role, "admin1", agent=agent,
+                                     extension=extension)
+        return Client(self.web.app), {"Authorization": f"Bearer {secret}"}
+
 
 def make_box(data_dir: Path) -> Box:
     db = open_db(data_dir)
     users = {role: User.create(name=f"{role}1", role=role, password_hash=password_hash())
              for role in ROLES}
     users["victim"] = User.create(name="victim", role="agent", password_hash=password_hash())
+    # the agent works as agent 8001 at extension 8001; the supervisor at 8101 supervises
+    # queue "general", of which 8001 is a member
+    User.update(agent="8001", extension="8001").where(User.id == users["agent"].id).execute()
+    User.update(extension="8101").where(User.id == users["supervisor"].id).execute()
+    users = {k: User.get_by_id(u.id) for k, u in users.items()}
     Extension.create(number="8001", name="坐席01", sip_password="SecretSip123456x")
+    Extension.create(number="8101", name="班长", sip_password="SecretSip123456y")
+    queue = AcdQueue.create(name="general")
+    QueueMember.create(queue=queue, agent=Agent.create(agent_id="8001", name="坐席01"))
+    QueueSupervisor.create(queue=queue, extension="8101")
     write_wav(data_dir / RECORDING)
     cdr = add_cdr("call-1", 1_769_817_600.0, RECORDING)
-    return Box(build_web(db, data_dir), data_dir, users, cdr)
+    _row, secret = tokens.create("lobby screen", "wallboard", "admin1")
+    return Box(build_web(db, data_dir), data_dir, users, cdr, secret)
+

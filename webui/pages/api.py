@@ -24,6 +24,8 @@ from webui.viewer import Viewer
 from webui.web import Ctx, Web
 
 OPENAPI = Path(__file__).resolve().parents[1] / "openapi.json"
+WITH_TO = frozenset({"MakeCall", "SingleStepTransfer", "ConsultationCall", "Conference",
+                     "ForceTransfer"})
 DEVICE_COMMANDS = ("MakeCall", "Answer", "ClearConnection", "Hold", "Retrieve",
                    "SingleStepTransfer", "ConsultationCall", "Transfer", "Conference",
                    "ReconnectCall")
@@ -78,7 +80,7 @@ def register(web: Web) -> None:
     def device_command(ctx: Ctx, command: str) -> str:
         data = body()
         params = {"device": _device(ctx, data), "call": param(data, "call"),
-                  "to": param(data, "to")}
+                  "to": param(data, "to") if command in WITH_TO else ""}
         return api_util.run(ctx, command, **params)
 
     @web.route("POST", "/api/v1/agents/<agent:re:[A-Za-z0-9_.@-]{1,32}>/state",
@@ -104,8 +106,10 @@ def register(web: Web) -> None:
         supervisor = ctx.extension or ""
         if not supervisor:
             raise bottle.HTTPError(409, "no extension: pick your phone on the supervisor page")
-        params = {"supervisor": supervisor, "target": param(data, "target"),
-                  "mode": param(data, "mode"), "to": param(data, "to")}
+        params = {"supervisor": supervisor,
+                  "target": param(data, "target") if command != "MonitorStop" else "",
+                  "mode": param(data, "mode") if command == "MonitorStart" else "",
+                  "to": param(data, "to") if command in WITH_TO else ""}
         reply = api_util.run(ctx, command, **params)
         if bottle.response.status_code == 200:
             # interventions in someone else's call are on the record

@@ -9,20 +9,24 @@
 <option value="{{d}}" {{'selected' if s.direction == d else ''}}>{{_(d or 'any')}}</option>
 % end
 </select></label>
+<label>{{_('Agent')}} <input name="agent" value="{{s.agent}}" size="8"></label>
+<label>{{_('Queue')}} <input name="queue" value="{{s.queue}}" size="10"></label>
 <label>{{_('Talk at least (s)')}} <input name="min_seconds" value="{{s.min_seconds}}" inputmode="numeric" size="5"></label>
+<label>{{_('Talk at most (s)')}} <input name="max_seconds" value="{{s.max_seconds}}" inputmode="numeric" size="5"></label>
 <button type="submit">{{_('Search')}}</button>
+<a href="/cdrs.xlsx?{{s.link(page='')}}" id="export-xlsx">{{_('Export Excel')}}</a>
 <a href="/cdrs.csv?{{s.link(page='')}}" id="export-csv">{{_('Export CSV')}}</a>
 </form>
 % for err in errors:
 <p class="error" role="alert">{{_(err)}}</p>
 % end
 <table id="cdrs">
-<thead><tr><th>{{_('Start')}}</th><th>{{_('Direction')}}</th><th>{{_('Caller')}}</th><th>{{_('Called')}}</th><th>{{_('Answered by')}}</th><th>{{_('Talk (s)')}}</th><th>{{_('Cause')}}</th><th>{{_('Recording')}}</th></tr></thead>
+<thead><tr><th>{{_('Start')}}</th><th>{{_('Direction')}}</th><th>{{_('Caller')}}</th><th>{{_('Called')}}</th><th>{{_('Answered by')}}</th><th>{{_('Queue')}}</th><th>{{_('Talk (s)')}}</th><th>{{_('Cause')}}</th><th>{{_('Recording')}}</th></tr></thead>
 <tbody>
 % for c in rows:
 <tr data-call-id="{{c.call_id}}">
 <td><a href="/cdrs/{{c.id}}">{{local_time(c.start)}}</a></td>
-<td>{{_(c.direction) if c.direction else ''}}</td><td>{{c.caller}}</td><td>{{c.called}}</td><td>{{c.callee}}</td>
+<td>{{_(c.direction) if c.direction else ''}}</td><td>{{c.caller}}</td><td>{{c.called}}</td><td>{{c.callee}}</td><td>{{c.queue}}</td>
 <td>{{'%.0f' % c.talk_seconds}}</td><td>{{c.cause_text}}</td>
 <td>
 % if c.recording:

@@ -98,7 +98,7 @@
 <thead><tr><th>{{_('Start')}}</th><th>{{_('Direction')}}</th><th>{{_('Caller')}}</th><th>{{_('Called')}}</th><th>{{_('Queue')}}</th><th>{{_('Talk (s)')}}</th></tr></thead>
 <tbody>
 % for c in history:
-<tr><td>{{local_time(c.start)}}</td><td>{{_(c.direction) if c.direction else ''}}</td>
+<tr><td><a href="/desk/calls/{{c.id}}">{{local_time(c.start)}}</a></td><td>{{_(c.direction) if c.direction else ''}}</td>
 <td><a href="#" class="dial" data-number="{{c.caller}}">{{c.caller}}</a></td>
 <td><a href="#" class="dial" data-number="{{c.called}}">{{c.called}}</a></td>
 <td>{{c.queue}}</td><td>{{'%.0f' % c.talk_seconds}}</td></tr>

@@ -401,6 +401,9 @@ _PHONE_FEATURES_SCHEMA = (
 
 def _m0005_phone_features(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
     for statement in _PHONE_FEATURES_SCHEMA:
+        run_sql(db, statement)
+
+
 _CTI_DESK_SCHEMA = (
     # Who a web user works as: the ACD agent id an admin binds them to, and the extension
     # they picked at the agent desktop / supervisor page (their phone).

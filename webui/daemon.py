@@ -45,7 +45,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--web-port", type=int, default=8080, metavar="N")
     p.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
-    p.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
+    # Each open event stream (agent desk, supervisor view, wallboard) holds a thread;
+    # webui/pages/api.py admits at most MAX_STREAMS of them so pages stay served.
+    p.add_argument("--threads", type=int, default=48, help="worker threads (default: 48)")
     return p.parse_args(argv)
 
 

@@ -1,6 +1,6 @@
 """Who may hear which recording, and the waveform the player draws.
 
-Hearing a call is more than seeing that it happened (decision 0015):
+Hearing a call is more than seeing that it happened (decision 0016):
 - admins and auditors: every recording (auditors are the oversight role);
 - supervisors: calls of the queues they supervise (their extension is among the
   queue's `supervisors` in the site configuration), calls taken by those queues'

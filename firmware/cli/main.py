@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name")
     q.add_argument("--role", required=True, choices=ROLES)
     q.add_argument("--language", default="zh_CN", choices=LANGUAGES)
+    q.add_argument("--agent", default=None, metavar="ID",
+                   help="the ACD agent id this user works as at the agent desk")
     q.add_argument("--password-stdin", action="store_true",
                    help="read the password from the first line of stdin "
                    "(default: generate a strong one and print it)")
@@ -199,7 +201,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return status.status(data_dir)
     if args.command == "user":
         if args.user_command == "add":
-            return users.add(data_dir, args.name, args.role, args.language, args.password_stdin)
+            return users.add(data_dir, args.name, args.role, args.language, args.password_stdin,
+                             args.agent)
         if args.user_command == "list":
             return users.list_(data_dir)
         if args.user_command == "passwd":

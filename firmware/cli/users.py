@@ -34,7 +34,8 @@ def _password(name: str, from_stdin: bool) -> tuple[str, bool]:
     return password, False
 
 
-def add(data_dir: Path, name: str, role: str, language: str, from_stdin: bool) -> int:
+def add(data_dir: Path, name: str, role: str, language: str, from_stdin: bool,
+        agent: str | None = None) -> int:
     if not USER_NAME.match(name):
         raise CliError(f"user name {name!r}: 2 to 32 letters, digits or _.@-")
     if role not in ROLES:
@@ -44,9 +45,10 @@ def add(data_dir: Path, name: str, role: str, language: str, from_stdin: bool) -
     try:
         with db.atomic():
             User.create(name=name, role=role, language=language,
-                        password_hash=hash_password(password))
+                        password_hash=hash_password(password), agent=agent or None)
             oplog.record(ACTOR, ADDRESS, "user.add", name, None,
-                         {"name": name, "role": role, "language": language})
+                         {"name": name, "role": role, "language": language,
+                          "agent": agent or None})
     except peewee.IntegrityError:
         raise CliError(f"user {name} already exists") from None
     print(f"user {name} added ({role})")

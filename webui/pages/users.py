@@ -4,6 +4,7 @@ leave a box nobody can administer without a shell."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import bottle
@@ -14,9 +15,12 @@ from webui import oplog, sessions
 from webui.passwords import generate_password, hash_password
 from webui.web import Ctx, Web
 
+AGENT = re.compile(r"^[A-Za-z0-9_.@-]{0,32}$")
+
 
 def snapshot(u: User) -> dict[str, object]:
-    return {"name": u.name, "role": u.role, "enabled": bool(u.enabled), "language": u.language}
+    return {"name": u.name, "role": u.role, "enabled": bool(u.enabled), "language": u.language,
+            "agent": u.agent or ""}
 
 
 def _get(user_id: int) -> User:
@@ -50,8 +54,11 @@ def register(web: Web) -> None:
     def create(ctx: Ctx) -> str:
         f = bottle.request.forms
         form = {"name": f.getunicode("name", "").strip(), "role": f.get("role", ""),
-                "language": f.get("language", "zh_CN"), "enabled": True}
+                "language": f.get("language", "zh_CN"), "enabled": True,
+                "agent": f.getunicode("agent", "").strip()}
         errors = []
+        if not AGENT.match(form["agent"]):
+            errors.append(ctx._("Agent and extension are letters, digits or _.@-"))
         if not USER_NAME.match(form["name"]):
             errors.append(ctx._("User names are 2 to 32 letters, digits or _.@-"))
         if form["role"] not in ROLES:
@@ -63,7 +70,7 @@ def register(web: Web) -> None:
             try:
                 with web.db.atomic():
                     user = User.create(name=form["name"], role=form["role"],
-                                       language=form["language"],
+                                       language=form["language"], agent=form["agent"] or None,
                                        password_hash=hash_password(password))
                     oplog.record(ctx.user.name, ctx.address, "user.add", user.name, None,
                                  snapshot(user))
@@ -84,8 +91,11 @@ def register(web: Web) -> None:
         user = _get(user_id)
         f = bottle.request.forms
         form = {"name": user.name, "role": f.get("role", ""),
-                "language": f.get("language", ""), "enabled": f.get("enabled") == "1"}
+                "language": f.get("language", ""), "enabled": f.get("enabled") == "1",
+                "agent": f.getunicode("agent", "").strip()}
         errors = []
+        if not AGENT.match(form["agent"]):
+            errors.append(ctx._("Agent and extension are letters, digits or _.@-"))
         if form["role"] not in ROLES:
             errors.append(ctx._("Unknown role."))
         if form["language"] not in LANGUAGES:
@@ -99,7 +109,8 @@ def register(web: Web) -> None:
         before = snapshot(user)
         with web.db.atomic():
             User.update(role=form["role"], language=form["language"],
-                        enabled=form["enabled"]).where(User.id == user.id).execute()
+                        enabled=form["enabled"], agent=form["agent"] or None).where(
+                User.id == user.id).execute()
             if before["role"] != form["role"] or not form["enabled"]:
                 # A changed role takes effect now, not when the old session expires.
                 sessions.end_all_for(user)

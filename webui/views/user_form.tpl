@@ -20,6 +20,7 @@
 <option value="{{lang}}" {{'selected' if form.get('language') == lang else ''}}>{{'中文' if lang == 'zh_CN' else 'English'}}</option>
 % end
 </select></label>
+<label>{{_('ACD agent id (agent desk)')}} <input name="agent" id="user-agent" value="{{form.get('agent', '')}}" maxlength="32"></label>
 <button type="submit" id="save">{{_('Save')}}</button>
 </form>
 % if u is not None:

@@ -21,6 +21,7 @@ from webui.pages import (
     tokens,
     users,
 )
+from webui.pages.admin import ADMIN_PAGES
 from webui.web import Web
 
 
@@ -30,6 +31,8 @@ def build_web(db: peewee.SqliteDatabase, data_dir: Path) -> Web:
     for page in (signin, dashboard, account, extensions, cdrs, users, oplog, desk, live,
                  status, tokens, api):
         page.register(web)
+    for admin_page in ADMIN_PAGES:
+        admin_page.register(web)
     return web
 
 

@@ -43,6 +43,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "events": frozenset({"admin", "supervisor", "agent", "auditor", WALLBOARD}),
     "status.view": frozenset({"admin", "supervisor", "auditor"}),
     "tokens.admin": frozenset({"admin"}),
+    # The call-center configuration (webui/pages/admin_*.py): seen by those who oversee
+    # the centre, changed by admins only.
+    "site.view": frozenset({"admin", "supervisor", "auditor"}),
+    "site.edit": frozenset({"admin"}),
 }
 
 

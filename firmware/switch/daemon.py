@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -109,6 +110,7 @@ class SwitchDaemon:
             "ping": lambda _req: {"pong": time.time()},
             "agent": self._agent,
             "cc": control_handler(self.switch.cc),
+            "restart": self._restart,
         }
         if self.telephony is not None:
             self.telephony.start(self.switch.incoming)
@@ -217,6 +219,21 @@ class SwitchDaemon:
             "site": self.site.status(),
             "cdr_pending": self.cdrs.pending,
         }
+
+    def _restart(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Stop, for systemd (Restart=always) to start switchd again: what only a start
+        reads (FXO line settings, spans) then applies. Refused when nothing would start
+        it again, and while calls are up unless `force` (they would be dropped)."""
+        if not os.environ.get("NOTIFY_SOCKET"):
+            return {"ok": False, "error": "switchd is not run by systemd here: restart it "
+                    "by hand (ccbox run: stop and start it)"}
+        active = len(self.switch.calls)
+        if active and not req.get("force"):
+            return {"ok": False, "calls": active,
+                    "error": f"{active} call(s) in progress would be dropped"}
+        log.warning("restart asked for over the control socket (%d call(s) up)", active)
+        asyncio.get_running_loop().call_later(0.3, self.stop_event.set)
+        return {"ok": True, "restarting": True, "calls": active}
 
     async def _reload(self, _req: dict[str, Any]) -> dict[str, Any]:
         """Re-read extensions and the site configuration; apply it live (no restart, no

@@ -84,6 +84,47 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/api/v1/supervise/<command>"): CONTROL,
     ("GET", "/api/v1/snapshot"): STREAM,
     ("GET", "/api/v1/events"): STREAM,
+    # the admin configuration pages (webui/pages/admin_*.py)
+    ("GET", "/admin"): OVERSIGHT,
+    ("GET", "/admin/<section>"): OVERSIGHT,
+    ("GET", "/admin/<section>/new"): ADMIN,
+    ("GET", "/admin/<section>/<key>/edit"): ADMIN,
+    ("POST", "/admin/<section>"): ADMIN,
+    ("POST", "/admin/<section>/<key>"): ADMIN,
+    ("POST", "/admin/<section>/<key>/delete"): ADMIN,
+    ("POST", "/admin/locks/<number>/unlock"): ADMIN,
+    ("GET", "/admin/acd"): OVERSIGHT,
+    ("POST", "/admin/acd"): ADMIN,
+    ("GET", "/admin/flows"): OVERSIGHT,
+    ("GET", "/admin/flows/new"): ADMIN,
+    ("GET", "/admin/flows/<flow_id>"): OVERSIGHT,
+    ("GET", "/admin/flows/<flow_id>/export.json"): OVERSIGHT,
+    ("POST", "/admin/flows/<flow_id>"): ADMIN,
+    ("POST", "/admin/flows/<flow_id>/json"): ADMIN,
+    ("POST", "/admin/flows/<flow_id>/versions/<version>/activate"): ADMIN,
+    ("POST", "/admin/flows/<flow_id>/delete"): ADMIN,
+    ("GET", "/admin/prompts"): OVERSIGHT,
+    ("POST", "/admin/prompts"): ADMIN,
+    ("GET", "/admin/prompts/audio/<prompt>"): OVERSIGHT,
+    ("POST", "/admin/prompts/<prompt>/delete"): ADMIN,
+    ("GET", "/admin/moh"): OVERSIGHT,
+    ("POST", "/admin/moh"): ADMIN,
+    ("POST", "/admin/moh/reset"): ADMIN,
+    ("GET", "/admin/hardware"): OVERSIGHT,
+    ("POST", "/admin/hardware/spans"): ADMIN,
+    ("POST", "/admin/hardware/ports"): ADMIN,
+    ("POST", "/admin/hardware/restart"): ADMIN,
+    ("GET", "/admin/site"): ADMIN,
+    ("GET", "/admin/site/export.yaml"): ADMIN,
+    ("POST", "/admin/site/import"): ADMIN,
+    ("GET", "/admin/features"): OVERSIGHT,
+    ("GET", "/admin/features/<number>/edit"): ADMIN,
+    ("POST", "/admin/features/<number>"): ADMIN,
+    ("GET", "/admin/ringgroups/new"): ADMIN,
+    ("GET", "/admin/ringgroups/<number>/edit"): ADMIN,
+    ("POST", "/admin/ringgroups"): ADMIN,
+    ("POST", "/admin/ringgroups/<number>"): ADMIN,
+    ("POST", "/admin/ringgroups/<number>/delete"): ADMIN,
 }
 
 # Valid form data for POSTs, so an allowed role's request does what it says.
@@ -127,6 +168,9 @@ def _form(box: Box, pattern: str) -> dict[str, str]:
     if pattern == "/wallboard/pair":
         return {"token": box.wallboard_token}
     return dict(FORMS.get(pattern, {}))
+            .replace("<section>", "queues").replace("<key>", "no-such-queue")
+            .replace("<flow_id>", "no_such_flow").replace("<version>", "1")
+            .replace("<prompt>", "gas_welcome"))
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -45,11 +46,11 @@ class Client:
     address: str = "127.0.0.1"
     cookies: dict[str, str] = field(default_factory=dict)
 
-    def request(self, method: str, url: str, data: dict[str, str] | None = None,
+    def request(self, method: str, url: str, data: dict[str, Any] | None = None,
                 headers: dict[str, str] | None = None, raw: bytes | None = None) -> Response:
         """`raw`: the body as given (with its Content-Type in `headers`), not a form."""
         parts = urlsplit(url)
-        body = raw if raw is not None else urlencode(data or {}).encode()
+        body = raw if raw is not None else urlencode(data or {}, doseq=True).encode()
         headers = dict(headers or {})
         ctype = next((headers.pop(k) for k in list(headers) if k.lower() == "content-type"),
                      "application/x-www-form-urlencoded")
@@ -96,5 +97,22 @@ class Client:
     def get(self, url: str, **kw: Any) -> Response:
         return self.request("GET", url, **kw)
 
-    def post(self, url: str, data: dict[str, str] | None = None, **kw: Any) -> Response:
+    def post(self, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Response:
         return self.request("POST", url, data, **kw)
+
+    def upload(self, url: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]],
+               **kw: Any) -> Response:
+        """A multipart/form-data POST: `files` maps a field to (file name, content)."""
+        boundary = "----ccboxtest" + uuid.uuid4().hex
+        out = bytearray()
+        for k, v in fields.items():
+            out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n'
+                    f"{v}\r\n").encode()
+        for k, (filename, content) in files.items():
+            out += (f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; '
+                    f'filename="{filename}"\r\nContent-Type: audio/wav\r\n\r\n').encode()
+            out += content + b"\r\n"
+        out += f"--{boundary}--\r\n".encode()
+        headers = {**kw.pop("headers", {}),
+                   "Content-Type": f"multipart/form-data; boundary={boundary}"}
+        return self.request("POST", url, raw=bytes(out), headers=headers, **kw)

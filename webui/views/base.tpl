@@ -29,6 +29,9 @@
 % if ctx.can('cdrs.view'):
 <a href="/cdrs" id="nav-cdrs">{{_('Call records')}}</a>
 % end
+% if ctx.can('site.view'):
+<a href="/admin" id="nav-admin">{{_('Configuration')}}</a>
+% end
 % if ctx.can('users.admin'):
 <a href="/users" id="nav-users">{{_('Users')}}</a>
 % end

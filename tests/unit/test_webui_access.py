@@ -161,16 +161,16 @@ def _url(box: Box, pattern: str) -> str:
             .replace("<user_id>", str(box.users["victim"].id))
             .replace("<token_id>", str(token.id)).replace("<call_id>", "call-1")
             .replace("<agent>", "8001").replace("<command>", "Hold")
-            .replace("/supervise/Hold", "/supervise/MonitorStart"))
+            .replace("/supervise/Hold", "/supervise/MonitorStart")
+            .replace("<section>", "queues").replace("<key>", "no-such-queue")
+            .replace("<flow_id>", "no_such_flow").replace("<version>", "1")
+            .replace("<prompt>", "gas_welcome"))
 
 
 def _form(box: Box, pattern: str) -> dict[str, str]:
     if pattern == "/wallboard/pair":
         return {"token": box.wallboard_token}
     return dict(FORMS.get(pattern, {}))
-            .replace("<section>", "queues").replace("<key>", "no-such-queue")
-            .replace("<flow_id>", "no_such_flow").replace("<version>", "1")
-            .replace("<prompt>", "gas_welcome"))
 
 
 @pytest.fixture

@@ -131,7 +131,8 @@ def register(web: Web) -> None:
                           description=board.get("description", ""), spans=spans,
                           ports=port_form or ports_of(board, _json_setting(fxo_settings.SETTING)),
                           conf=conf, errors=errors or [], note=note, restart=restart,
-                          timings=TIMINGS, driver=board.get("telephony", {}).get("driver", ""))
+                          timings=TIMINGS, port_bools=PORT_BOOLS, port_numbers=PORT_NUMBERS,
+                          driver=board.get("telephony", {}).get("driver", ""))
 
     @web.route("GET", "/admin/hardware", "site.view")
     def show(ctx: Ctx) -> str:

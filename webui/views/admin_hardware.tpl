@@ -69,10 +69,10 @@
 % n = p['name']
 <tr data-port="{{n}}"><td>{{n}}</td>
 <td><input name="{{n}}.inbound" id="{{n}}-inbound" value="{{p['inbound']}}" size="8" {{dis}}></td>
-% for k in ('echo_cancel', 'answer_on_polarity', 'hangup_on_polarity', 'busy_detect'):
+% for k in port_bools:
 <td><input type="checkbox" name="{{n}}.{{k}}" value="1" {{'checked' if p[k] else ''}} {{dis}}></td>
 % end
-% for k in ('silence_timeout', 'ring_timeout', 'cid_timeout'):
+% for k in port_numbers:
 <td><input name="{{n}}.{{k}}" id="{{n}}-{{k}}" value="{{p[k]}}" size="5" {{dis}}></td>
 % end
 </tr>

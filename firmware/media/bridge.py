@@ -71,6 +71,8 @@ class Bridge:
         self.moh = moh
         self.name = name
         self._members: dict[MediaLeg, _Member] = {}
+        # mixing bridges (rooms): more parties recorded each from their own side
+        self._party_recs: dict[MediaLeg, StereoRecorder] = {}
         self._relay: MediaBridge | FrameBridge | None = None
         self._mixer: Mixer | None = None
         self._due = 0.0
@@ -163,6 +165,17 @@ class Bridge:
         self.caller = caller
         self._rebuild()
 
+    def record_party(self, leg: MediaLeg, recorder: StereoRecorder) -> None:
+        """Record `leg`'s side of a mixing bridge: left what it says, right what it
+        hears (a conference participant's own call record)."""
+        self._party_recs[leg] = recorder
+        self.engine.track_recorder(recorder)
+
+    def stop_recording_party(self, leg: MediaLeg) -> None:
+        rec = self._party_recs.pop(leg, None)
+        if rec is not None:
+            self.engine.untrack_recorder(rec)
+
     def announce(self, pcm: npt.ArrayLike) -> None:
         """A tone everyone in a mixing bridge hears (conference join/leave)."""
         if self._mixer is not None:
@@ -181,6 +194,8 @@ class Bridge:
         for leg, member in self._members.items():
             self._stop_moh(leg, member)
         self._members.clear()
+        for leg in list(self._party_recs):
+            self.stop_recording_party(leg)
 
     # -- plumbing ----------------------------------------------------------------------
     def _member(self, leg: MediaLeg) -> _Member:
@@ -304,6 +319,12 @@ class Bridge:
             if leg.codec is not None and leg.codec is not mixer.codec(leg):
                 mixer.set_codec(leg, leg.codec)  # a re-INVITE changed the law
             _send(leg, payload)
+        if self._party_recs:
+            self._record_parties(mixer, now)
+        self._record_caller(mixer, now)
+        self._rec_ts = (self._rec_ts + FRAME) & 0xFFFFFFFF
+
+    def _record_caller(self, mixer: Mixer, now: float) -> None:
         rec = self.recorder
         caller = self.caller
         if rec is None or caller is None or caller not in mixer:
@@ -314,7 +335,13 @@ class Bridge:
             return
         _record(rec, 0, said, self._rec_ts, now)
         _record(rec, 1, heard, self._rec_ts, now)
-        self._rec_ts = (self._rec_ts + FRAME) & 0xFFFFFFFF
+
+    def _record_parties(self, mixer: Mixer, now: float) -> None:
+        for leg, rec in self._party_recs.items():
+            said, heard = mixer.frame_in(leg), mixer.frame_out(leg)
+            if said is not None and heard is not None:
+                _record(rec, 0, said, self._rec_ts, now)
+                _record(rec, 1, heard, self._rec_ts, now)
 
 
 def _record(rec: StereoRecorder, channel: int, pcm: np.ndarray, ts: int, now: float) -> None:

@@ -31,6 +31,7 @@ from firmware.media.bridge import Bridge, BridgeError
 from firmware.media.leg import MediaLeg
 from firmware.media.mixer import Role, tone
 from firmware.media.player import PromptPlayer
+from firmware.media.recorder import StereoRecorder
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, ChannelState, Party
 from firmware.switch.events import (
@@ -39,6 +40,7 @@ from firmware.switch.events import (
     Diverted,
     Held,
     MonitorChanged,
+    RecordingStarted,
     Retrieved,
     Transferred,
 )
@@ -1016,6 +1018,13 @@ class CallControl:
         room.bridge.announce(JOIN_TONE)
         room.members[call.id] = call
         call.extra["conference"] = number
+        # each participant's call is recorded from their side (left: them, right: the
+        # room as they heard it); Call.finish closes it like any recording
+        path, rec = self.switch.new_recorder(call.id, call.start)
+        if isinstance(rec, StereoRecorder) and path is not None:
+            call.recording_path, call.recorder = path, rec
+            room.bridge.record_party(leg, rec)
+            self._publish(RecordingStarted(time.time(), call.id, str(path)))
         self._publish(Conferenced(time.time(), call.id, leg_name(call.a),
                                   tuple(leg_name(c.a) for c in room.members.values())))
 
@@ -1025,6 +1034,7 @@ class CallControl:
         if room is None or room.members.pop(call.id, None) is None:
             return
         if call.a.media is not None:
+            room.bridge.stop_recording_party(call.a.media)
             room.bridge.remove(call.a.media)
         if room.members:
             room.bridge.announce(LEAVE_TONE)

@@ -388,6 +388,19 @@ def test_conference_room_mixes_everyone_but_yourself(box: Box, phones: SipPhones
     rows = box.wait_cdrs(5, lambda r: str(r["called"]) == ROOM, timeout=10)
     refused = [json.loads(r["extra"]) for r in rows if "conference_refused" in r["extra"]]
     assert len(refused) == 1, rows
+    # each participant's call has its own recording: them left, the room right
+    joined = [r for r in rows if "conference_refused" not in r["extra"]]
+    assert len(joined) == 4 and all(r["recording"] for r in joined), joined
+    for row in joined:
+        wav = recording_of(box, row)
+        me = freqs[exts.index(str(row["caller"]))]
+        # everyone is in the room and speaking from ~4.5 s to the first one leaving
+        end = wav.seconds - 2.0
+        assert level(wav, 0, me, end - 1.5, end) > HEARD * 0.6, wav.describe()
+        for f in freqs:
+            if f != me:
+                assert level(wav, 1, f, end - 1.5, end) > HEARD * 0.6, (f, wav.describe())
+        assert level(wav, 1, me, end - 1.5, end) < SILENT, wav.describe()
 
 
 def test_supervisor_whisper_barge_listen_and_force_release(

@@ -26,7 +26,7 @@
 <section class="panel">
 <h2>{{_('Queues')}}</h2>
 <table id="queues">
-<thead><tr><th>{{_('Queue')}}</th><th>{{_('Waiting')}}</th><th>{{_('Longest wait')}}</th><th>{{_('Offered today')}}</th><th>{{_('Answered')}}</th><th>{{_('Abandoned')}}</th><th>{{_('Service level')}}</th></tr></thead>
+<thead><tr><th>{{_('Queue')}}</th><th>{{_('Waiting')}}</th><th>{{_('Longest wait')}}</th><th>{{_('Offered today')}}</th><th>{{_('Answered calls')}}</th><th>{{_('Abandoned')}}</th><th>{{_('Service level')}}</th></tr></thead>
 <tbody></tbody>
 </table>
 </section>

@@ -25,7 +25,7 @@
 <div class="tile wrap"><div class="label">{{_('wrap-up')}}</div><div class="value" id="wb-wrap">0</div></div>
 <div class="tile away"><div class="label">{{_('not-ready')}}</div><div class="value" id="wb-away">0</div></div>
 </div>
-<table id="wb-queues"><thead><tr><th>{{_('Queue')}}</th><th>{{_('Waiting')}}</th><th>{{_('Longest wait')}}</th><th>{{_('Service level')}}</th><th>{{_('Answered')}}</th><th>{{_('Abandoned')}}</th></tr></thead><tbody></tbody></table>
+<table id="wb-queues"><thead><tr><th>{{_('Queue')}}</th><th>{{_('Waiting')}}</th><th>{{_('Longest wait')}}</th><th>{{_('Service level')}}</th><th>{{_('Answered calls')}}</th><th>{{_('Abandoned')}}</th></tr></thead><tbody></tbody></table>
 <div id="wb-agents"></div>
 <div class="announcement" id="wb-announcement">{{announcement}}</div>
 <p id="message" hidden></p>

@@ -38,6 +38,8 @@ def _fill(db: object) -> None:
             "answer": t + 5 if talk else None, "end": t + 5 + talk, "ring_seconds": 5.0,
             "talk_seconds": talk, "cause": 16, "cause_text": "NORMAL_CLEARING",
             "released_by": "caller", "recording": None, "extra": "{}",
+            "queue": rnd.choice(["emergency", "repair", "complaints", "general", ""]),
+            "agent": f"80{rnd.randrange(1, 11):02d}" if talk else "",
         })
         if len(batch) == 1000:
             Cdr.insert_many(batch).execute()
@@ -60,6 +62,9 @@ def main() -> None:
             "by number": "/cdrs?number=13800130042",
             "direction+time+min talk": "/cdrs?direction=in&start=2020-01-01T00:00"
             "&end=2100-01-01T00:00&min_seconds=600",
+            "by agent": "/cdrs?agent=8003",
+            "queue+time+talk range": "/cdrs?queue=repair&start=2020-01-01T00:00"
+            "&end=2100-01-01T00:00&min_seconds=60&max_seconds=300",
         }
         print(f"call-record search over {ROWS:,} CDRs (in-process WSGI, median of 20)")
         for name, url in queries.items():

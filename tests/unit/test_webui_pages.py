@@ -205,6 +205,9 @@ def test_language_choice_order(box: Box) -> None:
     cdrs.Search(number="13800138000"),
     cdrs.Search(direction="in", start="2026-01-01T00:00", end="2026-02-01T00:00"),
     cdrs.Search(min_seconds="10"),
+    cdrs.Search(agent="8003"),
+    cdrs.Search(queue="repair", start="2026-01-01T00:00", end="2026-02-01T00:00"),
+    cdrs.Search(direction="inbound", max_seconds="60"),
     cdrs.Search(),
 ])
 def test_cdr_searches_use_indexes(box: Box, search: cdrs.Search) -> None:

@@ -268,7 +268,7 @@ def test_calls_survive_a_dchannel_outage_shorter_than_t309() -> None:
         sim.link.connected = False
         await until(lambda: changes[-1:] == [False], timeout=8)
         sim.link.connected = True
-        await until(lambda: changes[-1:] == [True], timeout=8)
+        await until(lambda: changes[-1:] == [True] and sim.span.dchannel_up, timeout=8)
         assert ch.state is ChannelState.UP and "hungup" not in listener.seen
         before = len(heard)
         await asyncio.sleep(0.2)

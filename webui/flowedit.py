@@ -154,6 +154,53 @@ def cards(flow: Mapping[str, Any]) -> list[NodeCard]:
     return out
 
 
+# Node field -> label msgid; the JSON key is shown next to it.
+NODE_LABELS: dict[str, str] = {
+    "prompts": "Prompts",
+    "next": "Next",
+    "barge_in": "Keys interrupt the prompt",
+    "prompt": "Prompt",
+    "branches": "Keys",
+    "timeout": "Timeout (s)",
+    "retries": "Retries",
+    "retry_prompt": "Retry prompt",
+    "invalid_prompt": "Invalid-key prompt",
+    "timeout_prompt": "No-input prompt",
+    "on_invalid": "After invalid keys",
+    "on_timeout": "After no input",
+    "var": "Variable",
+    "min_digits": "Min digits",
+    "max_digits": "Max digits",
+    "terminator": "End key",
+    "allowed": "Allowed keys",
+    "first_timeout": "First digit timeout (s)",
+    "inter_timeout": "Between digits (s)",
+    "on_fail": "On failure",
+    "secret": "Secret (masked in logs)",
+    "schedule": "Schedule",
+    "calendar": "Holiday calendar",
+    "open": "When open",
+    "closed": "When closed",
+    "holiday": "On holidays",
+    "rules": "Rules",
+    "anonymous": "No caller ID",
+    "default": "Otherwise",
+    "value": "Value",
+    "expr": "Expression",
+    "adapter": "Adapter",
+    "params": "Parameters",
+    "format": "Read as",
+    "style": "Amount style",
+    "before": "Prompt before",
+    "after": "Prompt after",
+    "to": "Transfer kind",
+    "target": "Destination",
+    "priority": "Priority",
+    "box": "Mailbox",
+    "cause": "Release cause",
+}
+
+
 # --- form -> flow JSON -------------------------------------------------------------------
 
 
@@ -294,6 +341,8 @@ class GraphEdge:
     y2: int
     label: str
     missing: bool
+    lx: int = 0  # where the label goes: edges leaving one node get their own rows
+    ly: int = 0
 
 
 def edges_of(raw: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -352,14 +401,15 @@ def graph(flow: Mapping[str, Any], node_cards: Sequence[NodeCard]
     gedges = []
     for nid, raw in nodes.items():
         x, y = pos[nid]
-        for label, t in edges_of(raw if isinstance(raw, dict) else {}):
+        for i, (label, t) in enumerate(edges_of(raw if isinstance(raw, dict) else {})):
             if t in pos:
                 tx, ty = pos[t]
-                gedges.append(GraphEdge(x + BOX_W, y + BOX_H // 2, tx, ty + BOX_H // 2,
-                                        label, False))
+                e = GraphEdge(x + BOX_W, y + BOX_H // 2, tx, ty + BOX_H // 2, label, False)
             else:
-                gedges.append(GraphEdge(x + BOX_W, y + BOX_H // 2, x + BOX_W + GAP_X - 10,
-                                        y + BOX_H // 2, f"{label} → {t}?", True))
+                e = GraphEdge(x + BOX_W, y + BOX_H // 2, x + BOX_W + GAP_X - 10,
+                              y + BOX_H // 2, f"{label} → {t}?", True)
+            e.lx, e.ly = x + BOX_W + 4, y + 9 + 10 * i
+            gedges.append(e)
     width = 20 + (max(columns, default=0) + 1) * (BOX_W + GAP_X)
     height = 20 + max((len(v) for v in columns.values()), default=1) * (BOX_H + GAP_Y)
     return gnodes, gedges, width, height

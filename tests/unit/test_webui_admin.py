@@ -12,6 +12,7 @@ import json
 import re
 import time
 import wave
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,14 @@ import pytest
 from firmware.db.models import ExtensionFeatures, OpLog, RingGroup, RingGroupMember
 from firmware.db.settings import get_setting
 from firmware.db.site_models import NumberLock
+from firmware.ivr.flow import NODE_TYPES
 from firmware.siteconfig import SiteService
 from firmware.siteconfig.demo import __file__ as demo_init
 from firmware.siteconfig.schema import ACD_SETTINGS
 from firmware.siteconfig.types import ListOf, Obj
 from tests.webtools.client import Response
 from tests.webtools.fixture import Box, make_box
-from webui import i18n, siteforms
+from webui import flowedit, i18n, siteforms
 from webui.pages import admin_site
 
 DEMO = Path(demo_init).parent / "gas_hotline_96777.yaml"
@@ -414,4 +416,7 @@ def test_every_form_label_and_hint_is_translated() -> None:
     texts |= set(siteforms.LABELS.values())
     for ui in admin_site.UI.values():
         texts |= {ui.title, ui.item, ui.intro}
+    node_fields = {f.name for t in NODE_TYPES.values() for f in fields(t)} - {"id"}
+    assert sorted(node_fields - set(flowedit.NODE_LABELS)) == []
+    texts |= set(flowedit.NODE_LABELS.values()) | set(NODE_TYPES)
     assert sorted(t for t in texts if t and t not in zh) == []

@@ -77,6 +77,7 @@ def register(web: Web) -> None:
                           height=height, box_w=flowedit.BOX_W, box_h=flowedit.BOX_H,
                           versions=versions, is_new=is_new, applied=applied, kinds=flowedit.KINDS,
                           checked=checked, dids=dids, notice=notice,
+                          node_labels=flowedit.NODE_LABELS,
                           flow_json=json.dumps(flow, ensure_ascii=False, indent=2),
                           local=lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(t)))
 

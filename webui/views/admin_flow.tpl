@@ -28,7 +28,7 @@
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead"/></marker></defs>
 % for e in edges:
 <line x1="{{e.x1}}" y1="{{e.y1}}" x2="{{e.x2}}" y2="{{e.y2}}" class="edge{{' missing' if e.missing else ''}}" marker-end="url(#arrow)"/>
-<text x="{{(e.x1 + e.x2) // 2}}" y="{{(e.y1 + e.y2) // 2 - 3}}" class="edge-label">{{e.label}}</text>
+<text x="{{e.lx}}" y="{{e.ly}}" class="edge-label{{' missing' if e.missing else ''}}">{{e.label}}</text>
 % end
 % for n in nodes:
 <a href="#node-{{n.id}}"><g class="gnode {{n.state}}" data-node="{{n.id}}">
@@ -74,17 +74,18 @@
 % for f in c.fields:
 % name = 'n.' + c.id + '.' + f.name
 % fid = 'n-' + c.id + '-' + f.name
+% lab = _(node_labels.get(f.name, f.name)) + ' '
 <div class="field{{' has-error' if f.errors else ''}}" data-field="{{f.name}}">
 % if f.widget == 'checkbox':
-<label><input type="checkbox" name="{{name}}" id="{{fid}}" value="1" {{'checked' if f.value else ''}} {{dis}}> {{f.name}}</label>
+<label><input type="checkbox" name="{{name}}" id="{{fid}}" value="1" {{'checked' if f.value else ''}} {{dis}}> {{lab}}<code>{{f.name}}</code></label>
 % elif f.widget == 'select':
-<label>{{f.name}} <select name="{{name}}" id="{{fid}}" {{dis}}>
+<label>{{lab}}<code>{{f.name}}</code> <select name="{{name}}" id="{{fid}}" {{dis}}>
 % for ch in f.choices:
 <option value="{{ch}}" {{'selected' if f.value == ch else ''}}>{{ch}}</option>
 % end
 </select></label>
 % elif f.widget == 'rows':
-<fieldset><legend>{{f.name}}</legend>
+<fieldset><legend>{{lab}}<code>{{f.name}}</code></legend>
 <table class="rows"><thead><tr><th>{{_('Key')}}</th><th>{{_('Value')}}</th></tr></thead><tbody>
 % for i, row in enumerate(f.value):
 <tr><td><input name="{{name}}.{{i}}.key" id="{{fid}}-{{i}}-key" value="{{row['key']}}" size="4" {{dis}}></td>
@@ -92,9 +93,9 @@
 % end
 </tbody></table></fieldset>
 % elif f.widget == 'json':
-<label>{{f.name}} (JSON) <textarea name="{{name}}" id="{{fid}}" rows="3" {{dis}}>{{f.value}}</textarea></label>
+<label>{{lab}}<code>{{f.name}}</code> (JSON) <textarea name="{{name}}" id="{{fid}}" rows="3" {{dis}}>{{f.value}}</textarea></label>
 % else:
-<label>{{f.name}}{{' *' if f.required else ''}} <input name="{{name}}" id="{{fid}}" value="{{f.value}}" {{'list=node-ids' if f.widget == 'node' else ''}} {{dis}}></label>
+<label>{{lab}}<code>{{f.name}}</code>{{' *' if f.required else ''}} <input name="{{name}}" id="{{fid}}" value="{{f.value}}" {{'list=node-ids' if f.widget == 'node' else ''}} {{dis}}></label>
 % end
 % for e in f.errors:
 <p class="error field-error" role="alert">{{e}}</p>

@@ -94,11 +94,14 @@ class ExitReason(StrEnum):
 @dataclass(frozen=True)
 class Exit:
     """The caller leaves the queue for `target`. For a CALLBACK target the switch confirms
-    and hangs up; the engine keeps the request queued and later emits PlaceCallback."""
+    and hangs up; the engine keeps the request queued and later emits PlaceCallback.
+    `priority` is the caller's: overflowing into another queue, they keep it (an
+    emergency caller must not fall behind routine ones in the overflow queue)."""
 
     call_id: str
     target: Target
     reason: ExitReason
+    priority: int = 0
 
 
 @dataclass(frozen=True)

@@ -386,6 +386,10 @@ class AcdEngine:
         a = self._agent(agent)
         return AgentStatus(a.id, a.state, a.device, a.reason, a.call_id, a.wrap_until, a.missed)
 
+    def agent_at(self, device: str) -> str | None:
+        """The agent logged in at `device`, if any (the switch asks on an outbound call)."""
+        return self._devices.get(device)
+
     def waiting(self, queue: str) -> list[str]:
         """Call ids in service order (callback requests included: they hold places)."""
         return [e.call_id for e in self._queue(queue).entries]
@@ -497,7 +501,7 @@ class AcdEngine:
         callback = target.kind is TargetKind.CALLBACK
         if callback and not e.caller_number:
             target, callback = Target(TargetKind.HANGUP), False  # no number to call back
-        out += [self._log(record), Exit(e.call_id, target, reason)]
+        out += [self._log(record), Exit(e.call_id, target, reason, e.priority)]
         if callback:
             # The caller hangs up but their place is kept: same priority, same arrival
             # number, so the request is served exactly when the caller would have been.

@@ -38,6 +38,7 @@ from firmware.acd import (
     OfferAnswered,
     OfferFailed,
     OfferFailure,
+    OutboundCallMade,
     PlaceCallback,
     PlayPrompt,
     QueueLog,
@@ -47,6 +48,7 @@ from firmware.acd import (
 from firmware.ivr.prompts import queue_announcement
 from firmware.media.player import PromptPlayer
 from firmware.media.prompt_gen import MOH, PromptFiles
+from firmware.switch.acd_history import routing_number
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, Party
 from firmware.switch.events import AgentStateChanged, QueueLogged
@@ -173,7 +175,8 @@ class AcdService:
     # --- commands ------------------------------------------------------------------------
     def join(self, call: Call, queue_name: str, priority: int) -> Cause | None:
         try:
-            actions = self.engine.join(call.id, queue_name, call.a.caller.number, priority,
+            actions = self.engine.join(call.id, queue_name,
+                                       routing_number(call.a.caller.number), priority,
                                        now=self.clock())
         except AcdError as e:
             log.warning("call %s cannot join queue %s: %s", call.id, queue_name, e)
@@ -269,6 +272,18 @@ class AcdService:
         dst.acd = self
         self.engine_id[dst.id] = eid
         self._moved.add(dst.id)
+
+    def called_out(self, call: Call, number: str) -> None:
+        """`call` goes out through a trunk to `number`. When an agent's phone placed it,
+        the engine remembers the agent for 总机溯源 (the customer calling the hotline back
+        reaches them), and the CDR says so, for the memory after a restart."""
+        leg = call.a
+        device = leg.peer_name if leg.tech == "sip" else ""
+        agent = self.engine.agent_at(device) if device else None
+        if agent is None:
+            return
+        call.extra.update(agent=agent, agent_called=number)
+        self.feed(OutboundCallMade(routing_number(number), agent, self.clock()))
 
     def device_state(self, device: str, in_use: bool) -> None:
         # from the loop, not from inside whatever call event changed the state: the
@@ -416,7 +431,7 @@ class AcdService:
         log.info("call %s leaves its queue (%s) for %s %s", call.id, action.reason.value,
                  target.kind.value, target.value)
         if target.kind is TargetKind.QUEUE:
-            cause = self.join(call, target.value, 0)
+            cause = self.join(call, target.value, action.priority)
         elif target.kind is TargetKind.EXTENSION:
             cause = self.switch.dial_extension(call, target.value)
         elif target.kind is TargetKind.CALLBACK and player is not None:

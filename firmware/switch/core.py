@@ -124,6 +124,8 @@ class Switch:
         legs: Sequence[Channel]
         if route.kind == "trunk":
             call.direction = "outbound"
+            if self.acd is not None:
+                self.acd.called_out(call, route.target)  # 总机溯源 memory
             legs = self.trunks.originate(route.target, ch.caller, call) if self.trunks else []
             if not legs:
                 # every channel busy, or the span down: what an exchange reports (Q.850 34)

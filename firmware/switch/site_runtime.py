@@ -35,6 +35,7 @@ from firmware.media.prompt_gen import PromptFiles
 from firmware.siteconfig import Context, Site, SiteInvalid, validate
 from firmware.siteconfig.store import load_document
 from firmware.switch.acd_call import AcdService
+from firmware.switch.acd_history import History, load_history
 from firmware.switch.ivr_call import IvrServices
 from firmware.switch.screening import Lock, Screener
 
@@ -73,6 +74,7 @@ class SiteRuntime:
         self.screener = Screener(self.site, self._persist_lock)
         switch.router.screener = self.screener
         self.applied_at: float | None = None
+        self._history: History = []  # smart-routing memory from the CDRs, read by load()
 
     # --- reading (in a thread) ------------------------------------------------------------
     def load(self) -> tuple[Site, list[Lock]]:
@@ -85,6 +87,9 @@ class SiteRuntime:
         for w in result.warnings:
             log.warning("site configuration: %s", w)
         now = self.clock()
+        if self.switch.acd is None:  # the engine is about to be built: its memory first
+            self._history = load_history(now, site.acd.served_memory_days,
+                                         site.acd.outbound_memory_days)
         rows = NumberLock.select().where(NumberLock.unlocked_at.is_null()
                                          & (NumberLock.until > now))
         locks = [Lock(r.number, r.rule, r.since, r.until, r.reason) for r in rows]
@@ -129,6 +134,9 @@ class SiteRuntime:
         sw = self.switch
         if sw.acd is None:
             engine = AcdEngine(site.acd)
+            for event in self._history:  # who served / called whom, before the restart
+                engine.handle(event)
+            self._history = []
             sw.acd = AcdService(sw, engine, self.prompts,
                                 self.data_dir / "logs" / "queue_log", self.clock)
             new_agents = [a.id for a in site.acd.agents]

@@ -346,6 +346,19 @@ def test_overflow_on_max_wait() -> None:
     assert e.join("c1", "q2", "1", now=70.0)
 
 
+def test_overflow_keeps_the_callers_priority() -> None:
+    overflow = QueueConfig("q2", members=(Member("a1"),))
+    e = engine(max_wait=10.0, timeout_target=Target(TargetKind.QUEUE, "q2"),
+               extra_queues=(overflow,), agents=("a1",))
+    e.agent_not_ready("a1", "break", now=0.0)
+    e.join("c1", "q2", "1", now=1.0)
+    e.join("c2", "q", "2", priority=7, now=2.0)
+    (exit_,) = of(e.handle_timer(12.0), Exit)
+    assert exit_ == Exit("c2", Target(TargetKind.QUEUE, "q2"), ExitReason.TIMEOUT, 7)
+    e.join("c2", "q2", "2", priority=exit_.priority, now=12.0)
+    assert e.waiting("q2") == ["c2", "c1"]  # ahead of the routine caller already there
+
+
 def test_exit_empty_on_join_and_when_the_last_agent_leaves() -> None:
     vm = Target(TargetKind.VOICEMAIL, "9000")
     e = engine(agents=("a1", "a2"), login=False, empty_target=vm)

@@ -1,0 +1,1 @@
+"""Queue (ACD) tests on a real box with real phones: strategies, agent states, exits."""

@@ -434,6 +434,8 @@ class AcdService:
             cause = self.join(call, target.value, action.priority)
         elif target.kind is TargetKind.EXTENSION:
             cause = self.switch.dial_extension(call, target.value)
+        elif target.kind is TargetKind.VOICEMAIL:
+            cause = self.switch.ivr_voicemail(call, target.value)  # as an IVR's node does
         elif target.kind is TargetKind.CALLBACK and player is not None:
             player.play([self.prompts.path("queue_callback_registered")],
                         lambda: call.finish(Cause.NORMAL_CLEARING, "system"))

@@ -229,8 +229,41 @@ class Callers:
         self.calls[caller] = s
         return s.start()
 
+    def answered_calls(self, caller: str, number: str, calls: int, hold: float,
+                       rounds: int = 5) -> int:
+        """`many` until the box has answered `calls` calls: on a starved machine the box
+        sheds load with 503 (its overload guard, RFC 3261 21.5.4), and a phone tries
+        again, as these do, a second later. Fails on any other failure. Returns how
+        many calls were answered (`calls`, unless every round was refused)."""
+        done = 0
+        for _ in range(rounds):
+            result = self.many(caller, number, calls - done, hold).wait(timeout=150)
+            outcomes = call_outcomes(result)
+            assert "failed" not in outcomes.values(), result.report()
+            done += sum(1 for o in outcomes.values() if o == "answered")
+            if done >= calls:
+                break
+            time.sleep(1.0)
+        return done
+
     def wait_all(self, timeout: float = 60.0) -> dict[str, SippResult]:
         return {c: s.wait(timeout=timeout) for c, s in self.calls.items()}
+
+
+def call_outcomes(result: SippResult) -> dict[str, str]:
+    """Each call of a caller run by Call-ID: "answered" (a 200 to its INVITE), "refused"
+    (503: the box shedding load while the machine is starved, RFC 3261 21.5.4), or
+    "failed"."""
+    out: dict[str, str] = {}
+    for m in result.received():
+        call_id = m.header("Call-ID") or ""
+        if m.method == "INVITE" and m.status == 200:
+            out[call_id] = "answered"
+        elif m.method == "INVITE" and m.status == 503:
+            out.setdefault(call_id, "refused")
+    for m in result.sent("INVITE"):
+        out.setdefault(m.header("Call-ID") or "", "failed")
+    return out
 
 
 # -- what the box wrote -------------------------------------------------------------------

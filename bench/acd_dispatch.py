@@ -368,6 +368,7 @@ def answer_times(packets: list[Packet], caller_port: int, calls: int) -> dict[st
     first: dict[str, float] = {}
     authed: dict[str, float] = {}
     ok: dict[str, float] = {}
+    refused: set[str] = set()  # the box's overload guard turned the call away
     for p in packets:
         if p.method == "INVITE" and p.sport == caller_port:
             first.setdefault(p.call_id, p.t)
@@ -375,10 +376,12 @@ def answer_times(packets: list[Packet], caller_port: int, calls: int) -> dict[st
                 authed.setdefault(p.call_id, p.t)
         elif p.status == 200 and p.cseq_method == "INVITE" and p.dport == caller_port:
             ok.setdefault(p.call_id, p.t)
+        elif p.status == 503 and p.dport == caller_port:
+            refused.add(p.call_id)
     through = [(ok[c] - t) * 1000 for c, t in authed.items() if c in ok]
     total = [(ok[c] - t) * 1000 for c, t in first.items() if c in ok]
-    return {"placed": calls, "answered": len(ok), "invite_ms": percentiles_ms(through),
-            "first_invite_ms": percentiles_ms(total)}
+    return {"placed": calls, "answered": len(ok), "refused_503": len(refused),
+            "invite_ms": percentiles_ms(through), "first_invite_ms": percentiles_ms(total)}
 
 
 def dispatch(packets: list[Packet], caller_port: int, agent_port: int,
@@ -469,7 +472,8 @@ def summary(meta: dict[str, Any], baseline: RunResult, runs: list[RunResult]) ->
         if "dispatch_wire_ms" in f:
             calls = f"{f['matched']} / {f['calls']}"
             if f["sipp_failed"].get("queue"):
-                calls += f" ({f['sipp_failed']['queue']} failed)"
+                calls += (f" ({f['sipp_failed']['queue']} failed, "
+                          f"{f['queue_answer']['refused_503']} of them 503)")
             waited = str(f["waited_for_an_agent"])
             wire, qlog = fmt(f["dispatch_wire_ms"]), fmt(f["dispatch_queue_log_ms"])
             qans = fmt(f["queue_answer"]["invite_ms"])

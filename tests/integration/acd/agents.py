@@ -218,7 +218,7 @@ class Callers:
         return s
 
     def many(self, caller: str, number: str, calls: int, hold: float,
-             rate: float = 20.0, timeout: float = 120.0) -> Sipp:
+             rate: float = 50.0, timeout: float = 120.0) -> Sipp:
         """`calls` calls one after the other (sipp -m N -l 1) from `caller`, each hung
         up `hold` s after the box answered it."""
         s = self.phones.sipp("uac_call", service=number, user=caller,

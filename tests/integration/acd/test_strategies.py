@@ -228,7 +228,7 @@ def test_random_spreads_calls_uniformly_in_no_fixed_order(
         box: Box, desk: Desk, callers: Callers) -> None:
     for agent in AGENTS:
         desk.phone(agent, answer_after=0.02, calls=RANDOM_CALLS + 5)
-    n = callers.answered_calls("9011", QUEUE, RANDOM_CALLS, hold=0.2)
+    n = callers.answered_calls("9011", QUEUE, RANDOM_CALLS, hold=0.1)
 
     # one offer per call (a caller who hangs up before the agent answers withdraws it,
     # and still counts: the strategy chose whose phone rang)
@@ -254,7 +254,7 @@ LIGHT, HEAVY = 1, 5
 def test_weighted_random_follows_the_weights(box: Box, desk: Desk, callers: Callers) -> None:
     for agent in ("9002", "9003"):
         desk.phone(agent, answer_after=0.02, calls=WEIGHTED_CALLS + 5)
-    n = callers.answered_calls("9011", QUEUE, WEIGHTED_CALLS, hold=0.2)
+    n = callers.answered_calls("9011", QUEUE, WEIGHTED_CALLS, hold=0.1)
 
     rings = desk.rings()
     assert len(rings) == n, rings  # one offer per call

@@ -17,8 +17,10 @@ from firmware.cti.protocol import CtiError
 from tests.integration.box import Box, clone_data_dir
 from tests.integration.phones import SipPhones
 from tests.integration.site import import_site
+from tests.integration.test_pri_sim import control
 from tests.integration.test_sip_box import cdr_for, check
 from tests.peers.ports import free_block
+from tests.peers.sipp import Sipp, parse_message_log
 from webui import cti
 
 pytestmark = pytest.mark.peers
@@ -72,6 +74,25 @@ class Events:
                 self.cond.wait(left)
 
 
+def reinvites_settled(phone: Sipp, at_least: int = 1, timeout: float = 10.0) -> None:
+    """Wait until `phone` answered every re-INVITE the box sent it (at least
+    `at_least`) and no new one came for 0.3 s."""
+    deadline = time.monotonic() + timeout
+    quiet_since, last = time.monotonic(), -1
+    while True:
+        msgs = parse_message_log(phone._file("messages.log"))
+        asked = sum(1 for m in msgs if m.direction == "received"
+                    and m.start_line.startswith("INVITE"))
+        answered = sum(1 for m in msgs if m.direction == "sent" and m.start_line.startswith(
+            "SIP/2.0 200") and "INVITE" in (m.header("CSeq") or ""))
+        if asked != last:
+            quiet_since, last = time.monotonic(), asked
+        if asked >= at_least and answered >= asked and time.monotonic() - quiet_since > 0.3:
+            return
+        assert time.monotonic() < deadline, f"{answered} of {asked} re-INVITEs answered"
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def events(box: Box) -> Iterator[Events]:
     ev = Events(box.data)
@@ -106,6 +127,9 @@ def test_screen_pop_before_answer_then_hold_retrieve_and_figures(
         cti.command(box.data, "Retrieve", device="9002")
     assert refused.value.code == "refused" and "not on hold" in str(refused.value)
 
+    # hold and retrieve are re-INVITEs to the caller's phone: let it answer both before
+    # the hang-up (sipp cannot take a BYE in the middle of a re-INVITE; a phone can)
+    reinvites_settled(caller, at_least=2)
     # the agent hangs up from the desk: the box releases both phones
     cti.command(box.data, "ClearConnection", device="9002")
     check(caller.wait(timeout=40), agent.wait(timeout=40))
@@ -154,3 +178,44 @@ def test_agent_states_through_cti(box: Box, events: Events) -> None:
     with pytest.raises(CtiError) as answer:
         cti.command(box.data, "Answer", device="9002")
     assert answer.value.code == "not_supported"
+
+
+def test_transfer_and_consultation_through_cti(box: Box, phones: SipPhones,
+                                               events: Events) -> None:
+    agent = phones.registered_phone("9002", "party_uas", {
+        "ring_ms": 200, "rtp_sink_port": free_block(2, align=2)}, timeout=60)
+    # 9004 is rung twice: for the consultation, then for the transfer
+    port, reg = phones.register("9004")
+    assert reg.ok, reg.report()
+    expert = phones.sipp("party_uas", remote=None, local_port=port, calls=2, timeout=60,
+                         keys={"user": "9004", "challenge": "no", "ring_ms": 300,
+                               "rtp_sink_port": free_block(2, align=2)})
+    expert.start().wait_ready()
+    caller = phones.dial("party_uac", "9001", HOTLINE,
+                         keys={"rtp_sink_port": free_block(2, align=2)}, timeout=60)
+    up = events.wait(lambda e: e["event"] == "Established" and e.get("device") == "9002")
+    # consult 9004 while the caller holds, go back, then hand the caller over blind
+    cti.command(box.data, "ConsultationCall", device="9002", to="9004")
+    events.wait(lambda e: e["event"] == "ConsultationStarted" and e["call"] == up["call"])
+    with pytest.raises(CtiError) as busy:
+        cti.command(box.data, "SingleStepTransfer", device="9002", to="9004")
+    assert busy.value.code == "refused" and "consultation" in str(busy.value)
+    # back to the caller once 9004 has answered the consultation
+    deadline = time.monotonic() + 10
+    while not any(c.get("answered") for c in control(box, {"cmd": "cc", "op": "status"})
+                  .get("consultations", {}).values()):
+        assert time.monotonic() < deadline, "the consultation was not answered"
+        time.sleep(0.05)
+    cti.command(box.data, "ReconnectCall", device="9002")
+    out = cti.command(box.data, "SingleStepTransfer", device="9002", to="9004")
+    assert out["to"] == "9004"
+    moved = events.wait(lambda e: e["event"] == "Transferred" and e["call"] == up["call"])
+    assert (moved["by"], moved["to"], moved["kind"]) == ("9002", "9004", "blind")
+    events.wait(lambda e: e["event"] == "Established" and e.get("device") == "9004"
+                and e["call"] == up["call"] and e["time"] > moved["time"])
+    reinvites_settled(caller)
+    cti.command(box.data, "ClearConnection", device="9004")
+    events.wait(lambda e: e["event"] == "CallCleared" and e["call"] == up["call"])
+    check(caller.wait(timeout=40), agent.wait(timeout=40), expert.wait(timeout=40))
+    row = cdr_for(box, "9001")
+    assert json.loads(row["extra"])["transfers"].startswith("blind:9004"), row

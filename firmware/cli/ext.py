@@ -13,7 +13,7 @@ from firmware.cli.errors import CliError
 from firmware.cli.status import tell_switchd_reload
 from firmware.cli.table import format_table
 from firmware.db.connection import open_db
-from firmware.db.models import Extension, Registration
+from firmware.db.models import Extension, ExtensionFeatures, Registration, RingGroupMember
 from firmware.db.sip_passwords import generate_sip_password, weak_password_reason
 
 _NUMBER = re.compile(r"^[0-9]{2,15}$")  # dialable from any phone keypad; E.164 length cap
@@ -84,6 +84,9 @@ def delete(data_dir: Path, number: str) -> int:
         deleted = Extension.delete().where(Extension.number == number).execute()
         # Bindings of a deleted account must not outlive it across a switchd restart.
         Registration.delete().where(Registration.aor == number).execute()
+        # its features and ring-group places go with it; its voicemail messages stay
+        ExtensionFeatures.delete().where(ExtensionFeatures.number == number).execute()
+        RingGroupMember.delete().where(RingGroupMember.extension == number).execute()
     if not deleted:
         raise CliError(f"no extension {number}")
     print(f"extension {number} deleted")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import peewee
 
-from firmware.cli import cdr, ext, pstn, run, siteconf, status, users
+from firmware.cli import cdr, ext, phone, pstn, run, siteconf, status, users
 from firmware.cli.errors import CliError
 from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
 from firmware.db.migrations import SchemaError
@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--show-secrets", action="store_true", help="show SIP passwords")
     q = ext_sub.add_parser("del", parents=[data], help="delete an extension")
     q.add_argument("number")
+    phone.add_parsers(ext_sub, sub, data)  # ext set|show, group ...
 
     sub.add_parser("status", parents=[data], help="ask the running switchd for its status")
 
@@ -191,6 +192,9 @@ def dispatch(args: argparse.Namespace) -> int:
         )
         return run.run(cfg, args.ready_timeout)
     data_dir = _existing_data_dir(data_dir)
+    done = phone.dispatch(args, data_dir)
+    if done is not None:
+        return done
     if args.command == "ext":
         if args.ext_command == "add":
             return ext.add(data_dir, args.number, args.password, args.name, args.digest)

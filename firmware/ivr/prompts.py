@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from firmware.ivr.errors import FlowError
 from firmware.ivr.flow import Flow
+from firmware.ivr.phone_prompts import PHONE, VOICEMAIL
 from firmware.ivr.say import say_integer
 
 PROMPT_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:/[A-Za-z0-9_][A-Za-z0-9_-]*)*")
@@ -105,9 +106,10 @@ CATALOGUE: Mapping[str, Prompt] = {
     **_group("say", _SAY),
     **_group("ivr", _IVR),
     **_group("queue", _QUEUE),
-    **_group("voicemail", _VOICEMAIL),
+    **_group("voicemail", {**_VOICEMAIL, **VOICEMAIL}),
     **_group("gas96777", _GAS_96777),
     **_group("features", _FEATURES),
+    **_group("phone", PHONE),
 }
 
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 RATE = 8000
 VOICE = "cmn"
 MOH = "moh"  # the generated music-on-hold file's name (not a catalogue prompt)
+BEEP = "beep"  # the tone before a voicemail recording starts (generated, like MOH)
 # A little slower than espeak-ng's default 175 wpm (callers are often elderly), but not
 # much: its Mandarin is already slow (the 96777 welcome runs about 15 s).
 SPEED_WPM = 170
@@ -121,6 +122,13 @@ def moh_pcm(seconds: float = 8.0) -> np.ndarray:
     return (np.concatenate(out) * 0.12 * 32767).astype(np.int16)
 
 
+def beep_pcm(seconds: float = 0.4, freq: float = 1000.0) -> np.ndarray:
+    """The record tone: 1 kHz, about -10 dBFS, 5 ms ramps (no click)."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    ramp = np.minimum(1.0, np.minimum(t, seconds - t) / 0.005)
+    return (np.sin(2 * np.pi * freq * t) * ramp * 0.3 * 32767).astype(np.int16)
+
+
 def ensure_stock(data_dir: Path, names: Iterable[str] | None = None) -> list[Path]:
     """Generate the missing or outdated stock prompts (all of CATALOGUE by default) and
     the MOH file; returns the paths written. Raises PromptToolMissing without espeak-ng."""
@@ -131,6 +139,10 @@ def ensure_stock(data_dir: Path, names: Iterable[str] | None = None) -> list[Pat
     if not moh.is_file():
         write_wav(moh, moh_pcm())
         written.append(moh)
+    beep = files.stock / f"{BEEP}.wav"
+    if not beep.is_file():
+        write_wav(beep, beep_pcm())
+        written.append(beep)
     if not wanted:
         return written
     espeak, sox = _tool("espeak-ng"), _tool("sox")

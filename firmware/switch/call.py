@@ -283,7 +283,7 @@ class Call:
         if self.ring_timer:
             self.ring_timer()
             self.ring_timer = None
-        if self.bridge is not None and self.b is None:  # early media of the failed target
+        if self.bridge is not None and not self._connected:  # the failed target's early media
             self.switch.unbridge_media(self.bridge)
             self.bridge = None
         self.fork_causes.clear()

@@ -33,6 +33,7 @@ from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
 from firmware.switch.cti_server import CtiServer
 from firmware.switch.directory import ExtensionDirectory
+from firmware.switch.features.service import PhoneFeatures
 from firmware.switch.router import Router
 from firmware.switch.site_runtime import SiteRuntime, load_failed, site_clock
 from firmware.system.notify import notify_ready, notify_stopping, notify_watchdog, setup_logging
@@ -102,6 +103,8 @@ class SwitchDaemon:
             site, locks = Site(), []
         self.site.apply(site, locks)
         self._setup_call_control()
+        self.features = PhoneFeatures(self.switch, self.data)
+        await self.features.start(self.sip)
         self.sip.on_incoming = self.switch.incoming
         self.telephony = _telephony(args.board)
         handlers: dict[str, Handler] = {
@@ -137,6 +140,8 @@ class SwitchDaemon:
             await self.telephony.stop()
         await self.control.stop()
         await self.cti.stop()
+        self.features.stop()
+        await asyncio.sleep(0.05)  # the final NOTIFYs to subscribed phones
         await self.sip.stop()
         await self.media.stop()
         if self.switch.acd is not None:
@@ -217,6 +222,7 @@ class SwitchDaemon:
             "media": self.media.status() if hasattr(self.media, "status") else {},
             **(self.telephony.status() if self.telephony is not None else {}),
             "site": self.site.status(),
+            **self.features.status(),
             "cdr_pending": self.cdrs.pending,
         }
 
@@ -242,6 +248,7 @@ class SwitchDaemon:
         loop = asyncio.get_running_loop()
         async with self._reload_lock:  # two imports at once: applied in the order read
             n = await loop.run_in_executor(None, self.directory.load_from_db)
+            await self.features.reload()
             try:
                 site, locks = await loop.run_in_executor(None, self.site.load)
             except SiteInvalid as e:
@@ -255,6 +262,7 @@ class SwitchDaemon:
             await asyncio.sleep(DIRECTORY_REFRESH)
             try:
                 await loop.run_in_executor(None, self.directory.load_from_db)
+                await self.features.reload()
             except Exception as e:
                 # keep serving with what we have; the database may be busy or broken
                 log.error("cannot reload extensions from the database: %s", e)

@@ -176,12 +176,15 @@ class Conferenced(Event):
 
 @dataclass(frozen=True)
 class Diverted(Event):
-    """A ringing call was taken by another device (pickup) or moved to a park slot."""
+    """A ringing call was taken by another device (pickup), moved to a park slot, or
+    forwarded on (features/dialing.py)."""
 
     call_id: str
     from_device: str
     to_device: str
-    kind: str  # pickup | park | unpark
+    # pickup | park | unpark | forward-always | forward-busy | forward-no-answer |
+    # forward-dnd | forward-group-fallback
+    kind: str
 
 
 @dataclass(frozen=True)

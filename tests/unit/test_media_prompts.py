@@ -12,7 +12,7 @@ from firmware.ivr.prompts import CATALOGUE, Prompt
 from firmware.media import g711, prompt_gen
 from firmware.media.codecs import Codec
 from firmware.media.player import PromptPlayer
-from firmware.media.prompt_gen import MOH, PromptFiles, PromptToolMissing, ensure_stock
+from firmware.media.prompt_gen import BEEP, MOH, PromptFiles, PromptToolMissing, ensure_stock
 
 needs_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None or shutil.which("sox") is None,
@@ -24,7 +24,8 @@ def test_generates_8k_mono_once_and_regenerates_on_text_change(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     written = ensure_stock(tmp_path, ["goodbye", "1"])
     stock = tmp_path / "prompts" / "stock"
-    assert sorted(p.name for p in written) == ["1.wav", "goodbye.wav", f"{MOH}.wav"]
+    assert sorted(p.name for p in written) == sorted(
+        ["1.wav", "goodbye.wav", f"{MOH}.wav", f"{BEEP}.wav"])
     with wave.open(str(stock / "goodbye.wav")) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
         assert w.getnframes() > 8000  # 感谢您的来电，再见。 is over a second

@@ -18,7 +18,8 @@ Rules kept here (RFC 6665):
   and sent, as the newest full state, when the answer arrives (bursts coalesce);
 - a NOTIFY answered 481 (or with any other failure, or not at all) ends the subscription;
 - an unknown package gets 489 with Allow-Events, an Accept without the package's type
-  406, a too short non-zero Expires 423 with Min-Expires.
+  406, a too short non-zero Expires 423 with Min-Expires; a subscriber over its quota
+  (or the box over its total) 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from drivers.sip.transaction import new_branch
 from drivers.sip.uri import is_digits, parse_name_addr, parse_uri, tag_of
 
 MIN_EXPIRES = 60
+# A phone with a 100-key BLF expansion module is large; a subscriber beyond this is a
+# broken or hostile client, and memory must stay bounded.
+MAX_PER_SUBSCRIBER = 200
+MAX_SUBSCRIPTIONS = 20000
 
 
 class SubState(Enum):
@@ -116,10 +121,14 @@ class SubscribeResult:
 
 class Notifier:
     def __init__(self, packages: Mapping[str, EventPackage], local: Local,
-                 min_expires: int = MIN_EXPIRES) -> None:
+                 min_expires: int = MIN_EXPIRES, per_subscriber: int = MAX_PER_SUBSCRIBER,
+                 total: int = MAX_SUBSCRIPTIONS) -> None:
         self.packages = dict(packages)
         self.local = local
         self.min_expires = min_expires
+        self.per_subscriber = per_subscriber
+        self.total = total
+        self._count: dict[str, int] = {}  # subscriptions per subscriber
         self._subs: dict[tuple[str, str], Subscription] = {}
         self._by_resource: dict[tuple[str, str], dict[tuple[str, str], Subscription]] = {}
         self._heap: list[tuple[float, int, tuple[str, str]]] = []
@@ -189,7 +198,13 @@ class Notifier:
             resp = self._ok(req, sub, 0)
             sub.state, sub.reason = SubState.TERMINATED, "timeout"
             return SubscribeResult(resp, sub, [self._notify(sub, now)])
+        if self._count.get(user, 0) >= self.per_subscriber or len(self._subs) >= self.total:
+            resp = make_response(req, 503, "Service Unavailable (too many subscriptions)",
+                                 to_tag)
+            resp.headers.add("retry-after", "300")
+            return SubscribeResult(resp)
         sub = self._new(req, source, user, resource, name, event_id, to_tag, now, expires)
+        self._count[user] = self._count.get(user, 0) + 1
         self._subs[sub.key] = sub
         self._by_resource.setdefault((name, resource), {})[sub.key] = sub
         self._arm(sub)
@@ -297,7 +312,12 @@ class Notifier:
     def _forget(self, sub: Subscription, reason: str) -> None:
         sub.state = SubState.TERMINATED
         sub.reason = reason
-        self._subs.pop(sub.key, None)
+        if self._subs.pop(sub.key, None) is not None:
+            left = self._count.get(sub.subscriber, 1) - 1
+            if left > 0:
+                self._count[sub.subscriber] = left
+            else:
+                self._count.pop(sub.subscriber, None)
         watchers = self._by_resource.get((sub.package, sub.resource))
         if watchers is not None:
             watchers.pop(sub.key, None)

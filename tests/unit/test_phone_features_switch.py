@@ -184,3 +184,37 @@ def test_lamps_follow_sip_leg_states(tmp_path: Path) -> None:
         feats.stop()
 
     asyncio.run(main())
+
+
+def test_presence_lamp_follows_the_acd_state(tmp_path: Path) -> None:
+    from drivers.sip import pidf
+    from drivers.sip.subscribe import Subscription
+    from firmware.acd import AcdConfig, AcdEngine, AgentConfig, Member, QueueConfig, Strategy
+    from firmware.switch.features.lamps import PRESENCE
+
+    class Acd:
+        def __init__(self) -> None:
+            q = QueueConfig("q", Strategy("ring-all"), (Member("a1"),))
+            self.engine = AcdEngine(AcdConfig((q,), (AgentConfig("a1"),)))
+
+    async def main() -> None:
+        _, feats, *_ = await box(tmp_path, set(), FeatureTable())
+        acd = Acd()
+        feats.lamps.acd = lambda: acd  # type: ignore[assignment, return-value]
+        pkg = feats.lamps.packages()[PRESENCE]
+        assert pkg.resolve("8001", "a1") == "a1" and pkg.resolve("8001", "zz") == 404
+        sub = Subscription(PRESENCE, "a1", "8001", "c", "t", "r", "<sip:a1@box>",
+                           "<sip:8001@box>", "sip:8001@p", [], None, None, 0.0)  # type: ignore[arg-type]
+        assert pidf.parse(pkg.render(sub)) == ("sip:a1@box", False, "logged-out")
+        acd.engine.agent_login("a1", "8003", now=1.0)
+        assert pidf.parse(pkg.render(sub))[1:] == (True, "ready")
+        acd.engine.agent_not_ready("a1", "lunch", now=2.0)
+        assert pidf.parse(pkg.render(sub))[1:] == (False, "not-ready: lunch")
+        assert pkg.resolve("8001", "8003") == "8003"
+        desk = Subscription(PRESENCE, "8003", "8001", "c", "t", "r", "<sip:8003@box>",
+                            "<sip:8001@box>", "sip:8001@p", [], None, None, 0.0)  # type: ignore[arg-type]
+        # the phone the agent sits at shows the agent
+        assert pidf.parse(pkg.render(desk)) == ("sip:8003@box", False, "not-ready: lunch")
+        feats.stop()
+
+    asyncio.run(main())

@@ -235,3 +235,17 @@ def test_message_summary_and_pidf_roundtrip() -> None:
         "sip:8001@box", False, "not-ready: break")
     with pytest.raises(ValueError):
         dialog_info.render("sip:x@y", 0, [dialog_info.DialogView("1", "ringing", "recipient")])
+
+
+def test_a_subscriber_over_its_quota_gets_503_until_one_ends() -> None:
+    lamp = Lamp()
+    pkg = EventPackage("dialog", dialog_info.CONTENT_TYPE, 600, 600, lamp.resolve, lamp.render)
+    n = Notifier({"dialog": pkg}, LOCAL, per_subscriber=2)
+    subs = [n.subscribe(subscribe(call_id=f"c{i}"), PHONE, "8001", f"t{i}", now=0)
+            for i in range(3)]
+    assert [r.response.status for r in subs] == [200, 200, 503]
+    assert subs[2].response.headers.get("retry-after") == "300"
+    first = subs[0].subscription
+    assert first is not None
+    n.notify_answered(first, 481, now=1)
+    assert n.subscribe(subscribe(call_id="c9"), PHONE, "8001", "t9", now=2).response.status == 200

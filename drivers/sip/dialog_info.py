@@ -33,9 +33,19 @@ class DialogView:
 
 
 def render(entity: str, version: int, dialogs: list[DialogView]) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             f'<dialog-info xmlns="{NS}" version="{version}" state="full" '
-             f"entity={quoteattr(entity)}>"]
+    return document(entity, version, dialogs_xml(entity, dialogs))
+
+
+def document(entity: str, version: int, inner: str) -> bytes:
+    """The body around `inner` (from `dialogs_xml`): only the version differs between
+    the subscribers of one entity, so a lamp change renders its dialogs once."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\r\n<dialog-info xmlns="{NS}" '
+            f'version="{version}" state="full" entity={quoteattr(entity)}>\r\n'
+            f"{inner}</dialog-info>\r\n").encode()
+
+
+def dialogs_xml(entity: str, dialogs: list[DialogView]) -> str:
+    lines: list[str] = []
     for d in dialogs:
         if d.state not in STATES:
             raise ValueError(f"dialog state {d.state!r} is not one of {STATES}")
@@ -56,8 +66,7 @@ def render(entity: str, version: int, dialogs: list[DialogView]) -> bytes:
             lines.append(f"    <remote><identity{display}>{escape(d.remote_identity)}"
                          "</identity></remote>")
         lines.append("  </dialog>")
-    lines.append("</dialog-info>")
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    return "".join(line + "\r\n" for line in lines)
 
 
 @dataclass(frozen=True)

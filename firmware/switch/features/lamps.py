@@ -71,6 +71,7 @@ class Lamps:
         self._dirty: set[str] = set()
         self._flush_pending = False
         self._agent_device: dict[str, str] = {}
+        self._xml: dict[tuple[str, str], str] = {}  # (ext, entity) -> its dialogs, rendered
 
     def packages(self) -> dict[str, EventPackage]:
         return {
@@ -105,6 +106,8 @@ class Lamps:
 
     def _mark(self, ext: str) -> None:
         self._dirty.add(ext)
+        for key in [k for k in self._xml if k[0] == ext]:
+            del self._xml[key]
         if not self._flush_pending:
             self._flush_pending = True
             self.loop.call_soon(self._flush)
@@ -120,18 +123,24 @@ class Lamps:
                 del views[key]
             if not views:
                 self._dialogs.pop(ext, None)
+            for cached in [k for k in self._xml if k[0] == ext]:
+                del self._xml[cached]
 
     def _resolve_extension(self, subscriber: str, requested: str) -> str | int:
         return requested if self.is_extension(requested) else 404
 
     def _render_dialog(self, sub: Subscription) -> bytes:
         host = _host_of(sub.local_uri)
-        views = [
-            v if not v.remote_identity or v.remote_identity.startswith("sip:")
-            else _with_identity(v, f"sip:{v.remote_identity}@{host}")
-            for v in self.dialogs(sub.resource)
-        ]
-        return dialog_info.render(f"sip:{sub.resource}@{host}", sub.next_version(), views)
+        entity = f"sip:{sub.resource}@{host}"
+        inner = self._xml.get((sub.resource, entity))
+        if inner is None:
+            views = [
+                v if not v.remote_identity or v.remote_identity.startswith("sip:")
+                else _with_identity(v, f"sip:{v.remote_identity}@{host}")
+                for v in self.dialogs(sub.resource)
+            ]
+            inner = self._xml[(sub.resource, entity)] = dialog_info.dialogs_xml(entity, views)
+        return dialog_info.document(entity, sub.next_version(), inner)
 
     # --- message waiting --------------------------------------------------------------
     def _resolve_mailbox(self, subscriber: str, requested: str) -> str | int:

@@ -351,7 +351,7 @@ def _m0004_site_config(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> N
 
 
 _PHONE_FEATURES_SCHEMA = (
-    # Per-extension call features (decision 0015). A row exists only for extensions
+    # Per-extension call features (decision 0019). A row exists only for extensions
     # whose features were ever set; no row means all off. Forward targets are numbers
     # as dialled ("" = off); the PIN is an argon2id hash, never the digits.
     """CREATE TABLE "extension_features" (

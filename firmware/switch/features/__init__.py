@@ -1,2 +1,2 @@
 """Phone features of the switch: forwarding, DND, one-number, ring groups, voicemail
-with message waiting, BLF lamps, and the dialled feature codes (decision 0015)."""
+with message waiting, BLF lamps, and the dialled feature codes (decision 0019)."""

@@ -5,7 +5,7 @@ with the next step: ring these legs for this long (`Ring`), take a message
 (`ToVoicemail`), or give up with a cause (`GiveUp`). It reads only a `FeatureTable`
 snapshot and the extension directory, so every path is a unit test with no call.
 
-What a desk-phone user expects, in order (decision 0015):
+What a desk-phone user expects, in order (decision 0019):
 1. forward always wins (the user wants calls elsewhere);
 2. do not disturb is "busy": forward on busy if set, else voicemail if on, else busy;
 3. the desk phone rings; with one-number the mobile joins after `mobile_delay` (at

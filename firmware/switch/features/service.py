@@ -1,4 +1,4 @@
-"""`PhoneFeatures`: the phone features on a running switch (decision 0015).
+"""`PhoneFeatures`: the phone features on a running switch (decision 0019).
 
 One per switchd. It plugs into the switch's seams and owns nothing the switch needs
 to run without it:

@@ -27,7 +27,7 @@ from firmware.db.write_behind import WriteBehind
 log = logging.getLogger(__name__)
 
 # Ring groups are dialled as 5000-5099 (700-720 are park slots, 6000-6099 conference
-# rooms: see docs/decisions/0015-phone-features.md and the brief's dial plan).
+# rooms: see docs/decisions/0019-phone-features.md and the brief's dial plan).
 GROUP_NUMBER = re.compile(r"^50[0-9]{2}$")
 EXTENSION_NUMBER = re.compile(r"^[0-9]{2,15}$")
 OUTSIDE_NUMBER = re.compile(r"^0[0-9]{2,20}$")  # trunk prefix 0 + the number

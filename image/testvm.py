@@ -220,6 +220,17 @@ def make_project_disk(path: Path, data_template: Path | None = None,
                         f"{size_mb}M"], check=True, capture_output=True, timeout=120)
 
 
+def box_data_template() -> Path:
+    """A box data dir with the stock prompts, made on the host (espeak-ng is not in the
+    image) and kept in the cache: ensure_stock only regenerates what changed."""
+    from firmware.media.prompt_gen import ensure_stock
+
+    template = cache_root() / "box-data"
+    with _lock(cache_root() / ".prompts.lock"):
+        ensure_stock(template)
+    return template
+
+
 def _du_mb(path: Path) -> int:
     total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return total // (1 << 20) + 1
@@ -304,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         work = Path(tempfile.mkdtemp(prefix="ccbox-vm-run-"))
         t0 = time.monotonic()
-        make_project_disk(work / "project.ext4")
+        make_project_disk(work / "project.ext4", box_data_template())
         print(f"project disk in {time.monotonic() - t0:.1f} s")
         log = args.log or work / "serial.log"
         run = boot(image, work / "project.ext4", log, timeout=args.timeout,

@@ -54,6 +54,7 @@ class PriTrunk:
         codec: Codec = Codec.PCMA,
         overlap_timeout: float = OVERLAP_TIMEOUT,
         events: Callable[[int], None] | None = None,
+        inband_dtmf: bool = True,
     ) -> None:
         """`events(fd)`: on DAHDI, drains the events pending on a channel (ELAST)."""
         self.span = span
@@ -71,6 +72,7 @@ class PriTrunk:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.link = PriLink(span, dchannel_fd, self._handle, fcs=fcs)
         self._events = events
+        self.inband_dtmf = inband_dtmf  # off only for a test's far end (saves CPU)
         if events is not None:
             self.link.on_event_pending = functools.partial(events, dchannel_fd)
 
@@ -211,7 +213,8 @@ class PriTrunk:
     def _leg(self, ts: int) -> FrameLeg:
         # in-band DTMF detection: a PSTN caller's key presses arrive as tones
         fd = self.bchannels[ts]
-        leg = FrameLeg(fd, self.codec, owns_fd=False, name=f"{self.name}/{ts}", dtmf=True)
+        leg = FrameLeg(fd, self.codec, owns_fd=False, name=f"{self.name}/{ts}",
+                       dtmf=self.inband_dtmf)
         if self._events is not None:
             leg.on_event_pending = functools.partial(self._events, fd)
         return leg

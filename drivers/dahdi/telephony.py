@@ -153,7 +153,8 @@ class DahdiTelephony:
                             "%s: DAHDI %s", ch.name, io.event_name(ev))
 
         trunk = PriTrunk(span, dch.fd, {ts: c.fd for ts, c in bch.items()}, name=name,
-                         fcs=True, codec=codec, events=drain)
+                         fcs=True, codec=codec, events=drain,
+                         inband_dtmf=bool(cfg.get("inband_dtmf", True)))
         trunk_status = trunk.status
 
         def status() -> dict[str, object]:

@@ -8,6 +8,7 @@ CCBOX_SKIP_VM=1 to leave the tier out (it then reports as skipped, with that rea
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -35,7 +36,7 @@ def vm() -> testvm.VmRun:
         image, built = testvm.ensure_base(ARTIFACTS / "image-build.log")
     except testvm.VmError as e:
         pytest.fail(f"VM image: {e}")
-    testvm.make_project_disk(ARTIFACTS / "project.ext4")
+    testvm.make_project_disk(ARTIFACTS / "project.ext4", testvm.box_data_template())
     run = testvm.boot(image, ARTIFACTS / "project.ext4", ARTIFACTS / "serial.log",
                       timeout=BOOT_TIMEOUT)
     (ARTIFACTS / "project.ext4").unlink(missing_ok=True)
@@ -153,3 +154,22 @@ def test_vm_tools_are_installed_by_bootstrap() -> None:
     for pkg in ("qemu-system-x86", "debootstrap", "e2fsprogs", "libopenr2-dev"):
         assert pkg in bootstrap
     assert shutil.which("qemu-system-x86_64"), "qemu missing: scripts/bootstrap.sh"
+
+
+def test_the_box_answers_pri_calls_at_its_ivr_on_real_dahdi(vm: testvm.VmRun) -> None:
+    """ccbox-switchd itself on board vm-dahdi (demo data, stock prompts): five calls from
+    the far end's exchange reach the 96777 IVR, the caller hears the prompt, and each
+    call leaves a CDR with the caller's number."""
+    res = scenario(vm, "box_ivr")
+    assert res["telephony_errors"] == []
+    span = res["box_span"]
+    assert span["driver"] == "dahdi" and span["dchannel"] == "up" and span["alarm"] is None
+    assert len(res["setup_to_connect_ms"]) == 5  # figures: docs/performance.md
+    assert all(level > -40.0 for level in res["ivr_audio_dbfs"]), res["ivr_audio_dbfs"]
+    cdrs = res["cdrs"]
+    assert [c["caller"] for c in cdrs] == [f"1380013800{n}" for n in range(5)]
+    for c in cdrs:
+        assert c["called"] == "96777" and c["direction"] == "inbound"
+        assert c["answered"] and c["cause"] == 16
+        assert json.loads(c["extra"])["route"] == "DID 96777 default"
+    assert res["switchd_exit"] == 0, res["switchd_log_tail"]

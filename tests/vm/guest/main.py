@@ -16,6 +16,7 @@ import copy
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -54,6 +55,8 @@ def far_end_board(b: dict[str, Any]) -> dict[str, Any]:
     for span in far["telephony"]["spans"]:
         if span.get("reserved"):
             del span["reserved"]
+            # the simulated exchange needs no key-press detection: CPU for the box
+            span["inband_dtmf"] = False
         else:
             span["reserved"] = "the box's"
     return far
@@ -362,13 +365,140 @@ async def r2_both_ways(ctx: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+BOX_DATA = Path("/data/box")
+_INIT_DB = (
+    "import sys; from pathlib import Path; from firmware.db.connection import open_db; "
+    "from firmware.db.demo import ensure_demo_data; d = Path(sys.argv[1]); "
+    "d.mkdir(parents=True, exist_ok=True); db = open_db(d); ensure_demo_data(db, d); "
+    "db.close()"
+)
+
+
+def dbfs(alaw: bytes) -> float:
+    """Level of what the caller heard (A-law), dBFS; -inf for digital silence."""
+    import math
+
+    import numpy as np
+
+    from firmware.media import g711
+    from firmware.media.codecs import Codec
+
+    if not alaw:
+        return -math.inf
+    pcm = g711.decode(Codec.PCMA, alaw).astype(np.float64)
+    rms = float(np.sqrt(np.mean(pcm * pcm)))
+    return 20 * math.log10(rms / 32768) if rms > 0 else -math.inf
+
+
+def switchd_control(request: dict[str, Any], timeout: float = 20.0) -> dict[str, Any]:
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(str(BOX_DATA / "run" / "switchd.sock"))
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    reply = json.loads(buf)
+    assert isinstance(reply, dict)
+    return reply
+
+
+async def box_status(timeout: float) -> dict[str, Any]:
+    """switchd's status once both its D-channel is up (it is the box's own view)."""
+    loop = asyncio.get_running_loop()
+    t0 = time.monotonic()
+    last: dict[str, Any] = {}
+    while time.monotonic() - t0 < timeout:
+        try:
+            last = await loop.run_in_executor(None, switchd_control, {"cmd": "status"})
+            spans = last.get("spans") or []
+            if spans and spans[0].get("dchannel") == "up":
+                return last
+        except (OSError, ValueError):
+            pass
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"switchd not up with its D-channel after {timeout} s: {last}")
+
+
+async def box_ivr(ctx: dict[str, Any]) -> dict[str, Any]:
+    """The real box (ccbox-switchd on board vm-dahdi, demo data) answers PRI calls from
+    the far end at its 96777 IVR: post-dial delay SETUP -> CONNECT, the CDRs."""
+    env = dict(os.environ)
+    t_init = time.monotonic()
+    subprocess.run([sys.executable, "-c", _INIT_DB, str(BOX_DATA)], check=True, timeout=180,
+                   env=env)
+    template = Path("/opt/ccbox/data-template/prompts")
+    if template.is_dir():  # the stock prompts, synthesised on the host
+        shutil.copytree(template, BOX_DATA / "prompts", dirs_exist_ok=True)
+    out: dict[str, Any] = {"db_init_s": round(time.monotonic() - t_init, 1)}
+    log_path = BOX_DATA / "switchd.log"
+    t_start = time.monotonic()
+    with open(log_path, "wb") as logf:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "firmware.switch.daemon", "--data", str(BOX_DATA),
+             "--board", "vm-dahdi", "--bind", "127.0.0.1", "--sip-port", "5060",
+             "--rtp-ports", "20000-20999"], stdout=logf, stderr=subprocess.STDOUT, env=env)
+    far = Side("far", far_end_board(board()))
+    far.start()
+    try:
+        status = await box_status(120.0)
+        out["switchd_up_s"] = round(time.monotonic() - t_start, 1)
+        span = status["spans"][0]
+        out["box_span"] = {k: span.get(k) for k in ("name", "driver", "signalling", "node",
+                                                    "dchannel", "alarm", "idle")}
+        out["telephony_errors"] = status.get("telephony_errors", [])
+        delays = []
+        heard = []
+        for n in range(5):
+            t0 = time.monotonic()
+            legs = pri_trunk(far).originate("96777", Party(f"1380013800{n}"), None)
+            assert legs, "far end could not place the call"
+            caller = Party_(legs[0], 30 + n, 100)
+            await asyncio.wait_for(caller.answered.wait(), 30)
+            delays.append(round((time.monotonic() - t0) * 1000, 1))
+            caller.talk()
+            await asyncio.sleep(2.0)
+            heard.append(round(dbfs(bytes(caller.rx)), 1))
+            legs[0].hangup(Cause.NORMAL_CLEARING)
+            await asyncio.sleep(1.0)
+        out["setup_to_connect_ms"] = delays
+        out["ivr_audio_dbfs"] = heard
+        await asyncio.sleep(2.0)  # CDRs are written behind
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{BOX_DATA / 'ccbox.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            conn.row_factory = sqlite3.Row
+            rows = conn.execute("SELECT caller, called, direction, cause, answer IS NOT NULL"
+                                " AS answered, extra FROM cdr ORDER BY id").fetchall()
+        finally:
+            conn.close()
+        out["cdrs"] = [dict(r) for r in rows]
+    finally:
+        await far.stop()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out["switchd_exit"] = proc.returncode
+        out["switchd_log_tail"] = log_path.read_text(errors="replace")[-1500:]
+    return out
+
+
 SCENARIOS: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "dahdi_up": dahdi_up,
     "pri_both_ways": pri_both_ways,
     "pri_30_calls": pri_30_calls,
     "r2_both_ways": r2_both_ways,
+    "box_ivr": box_ivr,
 }
-TIMEOUTS = {"pri_30_calls": 120.0}
+TIMEOUTS = {"pri_30_calls": 120.0, "box_ivr": 300.0}
 
 
 def configure_dahdi() -> float:

@@ -208,6 +208,8 @@ def make_project_disk(path: Path, data_template: Path | None = None,
         (src / "tests" / "vm").mkdir()
         (src / "tests" / "vm" / "__init__.py").write_text("")
         shutil.copytree(GUEST_DIR, src / "tests" / "vm" / "guest", ignore=ignore)
+        # sipp scenarios: a SIP phone inside the VM calls out through the E1
+        shutil.copytree(ROOT / "tests" / "sipp", src / "tests" / "sipp")
         _copy_site_packages(stage / "site")
         shutil.copy2(GUEST_DIR / "init.sh", stage / "init.sh")
         if data_template is not None:

@@ -173,3 +173,15 @@ def test_the_box_answers_pri_calls_at_its_ivr_on_real_dahdi(vm: testvm.VmRun) ->
         assert c["answered"] and c["cause"] == 16
         assert json.loads(c["extra"])["route"] == "DID 96777 default"
     assert res["switchd_exit"] == 0, res["switchd_log_tail"]
+
+
+def test_a_sip_phone_calls_out_through_the_box_over_real_dahdi(vm: testvm.VmRun) -> None:
+    """Extension 8001 (sipp, digest auth) dials 0 + number: switchd takes a B-channel on
+    the DAHDI span, the far end's exchange gets the number without the 0 and the
+    phone's audio (sip-tester's A-law recording), and the phone's BYE clears it."""
+    out = scenario(vm, "box_ivr")["sip_out"]
+    assert out["sipp_exit"] == 0, out["sipp_stderr"]
+    assert out["tech"] == "pri" and out["called"] == "13912345678"
+    assert out["caller"] == "8001"
+    assert out["far_heard_dbfs"] > -45.0, out
+    assert out["far_hangup_cause"] == 16

@@ -369,8 +369,8 @@ BOX_DATA = Path("/data/box")
 _INIT_DB = (
     "import sys; from pathlib import Path; from firmware.db.connection import open_db; "
     "from firmware.db.demo import ensure_demo_data; d = Path(sys.argv[1]); "
-    "d.mkdir(parents=True, exist_ok=True); db = open_db(d); ensure_demo_data(db, d); "
-    "db.close()"
+    "d.mkdir(parents=True, exist_ok=True); db = open_db(d); demo = ensure_demo_data(db, d); "
+    "db.close(); import json; print(json.dumps(demo))"
 )
 
 
@@ -425,13 +425,70 @@ async def box_status(timeout: float) -> dict[str, Any]:
     raise TimeoutError(f"switchd not up with its D-channel after {timeout} s: {last}")
 
 
+async def sip_phone_calls_out(far: Side, password: str) -> dict[str, Any]:
+    """A SIP phone (sipp, extension 8001) dials 0 + number; the box takes a B-channel
+    and the far end's exchange answers."""
+    scenario = SRC / "tests" / "sipp" / "uac_call.xml"
+    work = Path("/tmp/sipp")
+    work.mkdir(exist_ok=True)
+    number = "013912345678"
+    cmd = ["sipp", "-sf", str(scenario), "-i", "127.0.0.1", "-p", "5071", "-mp", "6000",
+           "-m", "1", "-l", "1", "-nostdin", "-aa", "-timeout", "90s", "-timeout_error",
+           "-s", number, "-au", "8001", "-ap", password,
+           "-auth_uri", f"{number}@127.0.0.1:5060",
+           "-key", "user", "8001", "-key", "pre_play_ms", "0", "-key", "talk_ms", "3000",
+           "-trace_err", "-error_file", str(work / "errors.log"), "127.0.0.1:5060"]
+    # Under TCG switchd's loop is often late, and its overload guard answers 503 with
+    # Retry-After; like a phone, try again (the refusals are reported).
+    refused = 0
+    for _attempt in range(10):
+        t0 = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.DEVNULL,
+                                                    stderr=asyncio.subprocess.PIPE)
+        offered = asyncio.ensure_future(far.offered.get())
+        done = asyncio.ensure_future(proc.wait())
+        await asyncio.wait({offered, done}, timeout=60,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if offered.done():
+            ch = offered.result()
+            break
+        offered.cancel()
+        if proc.returncode is None:
+            proc.kill()
+        _, err = await proc.communicate()
+        if b"503 Service Unavailable" in err:
+            refused += 1
+            await asyncio.sleep(3.0)
+            continue
+        errors = (work / "errors.log").read_text(errors="replace")[-800:] \
+            if (work / "errors.log").exists() else ""
+        log_tail = (BOX_DATA / "switchd.log").read_text(errors="replace")[-1200:]
+        raise RuntimeError(f"no SETUP reached the far end; sipp exit {proc.returncode}: "
+                           f"{err.decode()[-400:]} {errors}; switchd: {log_tail}")
+    else:
+        raise RuntimeError(f"switchd refused the SIP call {refused} times (overloaded)")
+    setup_s = time.monotonic() - t0
+    callee = Party_(ch, 40, 300)
+    ch.answer()
+    callee.talk()
+    _, err = await asyncio.wait_for(proc.communicate(), 90)
+    await asyncio.wait_for(callee.ended.wait(), 20)
+    return {"called": ch.called, "caller": ch.caller.number, "tech": ch.tech,
+            "invite_to_setup_s": round(setup_s, 2), "sipp_exit": proc.returncode,
+            "refused_overloaded": refused,
+            "sipp_stderr": err.decode(errors="replace")[-300:],
+            "far_heard_dbfs": round(dbfs(bytes(callee.rx)), 1),
+            "far_hangup_cause": callee.cause}
+
+
 async def box_ivr(ctx: dict[str, Any]) -> dict[str, Any]:
     """The real box (ccbox-switchd on board vm-dahdi, demo data) answers PRI calls from
     the far end at its 96777 IVR: post-dial delay SETUP -> CONNECT, the CDRs."""
     env = dict(os.environ)
     t_init = time.monotonic()
-    subprocess.run([sys.executable, "-c", _INIT_DB, str(BOX_DATA)], check=True, timeout=180,
-                   env=env)
+    init = subprocess.run([sys.executable, "-c", _INIT_DB, str(BOX_DATA)], check=True,
+                          timeout=180, env=env, capture_output=True, text=True)
+    passwords = {number: pw for number, _name, pw in json.loads(init.stdout.splitlines()[-1])}
     template = Path("/opt/ccbox/data-template/prompts")
     if template.is_dir():  # the stock prompts, synthesised on the host
         shutil.copytree(template, BOX_DATA / "prompts", dirs_exist_ok=True)
@@ -447,6 +504,7 @@ async def box_ivr(ctx: dict[str, Any]) -> dict[str, Any]:
     far.start()
     try:
         status = await box_status(120.0)
+        await wait_up(far)  # both ends of the link, not just the box's
         out["switchd_up_s"] = round(time.monotonic() - t_start, 1)
         span = status["spans"][0]
         out["box_span"] = {k: span.get(k) for k in ("name", "driver", "signalling", "node",
@@ -468,6 +526,7 @@ async def box_ivr(ctx: dict[str, Any]) -> dict[str, Any]:
             await asyncio.sleep(1.0)
         out["setup_to_connect_ms"] = delays
         out["ivr_audio_dbfs"] = heard
+        out["sip_out"] = await sip_phone_calls_out(far, passwords["8001"])
         await asyncio.sleep(2.0)  # CDRs are written behind
         import sqlite3
 

@@ -85,6 +85,7 @@ def load() -> Any:
         "openr2_context_set_log_level": (None, [vp, i]),
         "openr2_context_set_ani_first": (None, [vp, i]),
         "openr2_context_set_immediate_accept": (None, [vp, i]),
+        "openr2_context_set_mf_threshold": (None, [vp, i]),
         "openr2_context_get_last_error": (i, [vp]),
         "openr2_context_error_string": (cp, [i]),
         "openr2_chan_new_from_fd": (vp, [vp, i, vp, vp]),

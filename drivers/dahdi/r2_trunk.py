@@ -39,7 +39,7 @@ from firmware.switch.channel import Channel, ChannelListener, ChannelState, Dire
 log = logging.getLogger(__name__)
 
 DEFAULTS = {"variant": "china", "max_ani": 11, "max_dnis": 8,
-            "category": "national_subscriber", "get_ani_first": False}
+            "category": "national_subscriber", "get_ani_first": False, "mf_threshold_ms": 0}
 
 
 class R2Leg(FrameLeg):
@@ -182,6 +182,9 @@ class R2Trunk:
         # digit" are the same signal (A-1), and openr2's forward side answers A-1 with
         # DNIS while it has any: asking for ANI early breaks the call (seen in the VM).
         self._lib.openr2_context_set_ani_first(self._ctx, 1 if self.cfg["get_ani_first"] else 0)
+        # A tone (or its end) counts only once it has lasted this long: a reader that
+        # lost a block of audio must not see a digit twice (seen in the VM under load).
+        self._lib.openr2_context_set_mf_threshold(self._ctx, int(self.cfg["mf_threshold_ms"]))
         self.lines: dict[int, R2Line] = {}
         self._by_chan: dict[int, R2Line] = {}
         for ts, ch in sorted(channels.items()):

@@ -95,6 +95,9 @@ def test_pri_call_out_of_the_box_through_real_dahdi(vm: testvm.VmRun) -> None:
     assert out["caller"] == "88001234" and out["called"] == "13912345678"
     assert "answered" in out["events"]
     assert out["far_hangup_cause"] == 16
+    cdrs = [c for c in scenario(vm, "box_ivr")["cdrs"] if c["direction"] != "inbound"]
+    assert [(c["caller"], c["called"], bool(c["answered"])) for c in cdrs] == \
+        [("8001", "013912345678", True)]
     heard_all(out["far_heard"])
     heard_all(out["box_heard"])
     assert res["busy_cause"] == 17  # user busy crosses the span unchanged
@@ -166,7 +169,7 @@ def test_the_box_answers_pri_calls_at_its_ivr_on_real_dahdi(vm: testvm.VmRun) ->
     assert span["driver"] == "dahdi" and span["dchannel"] == "up" and span["alarm"] is None
     assert len(res["setup_to_connect_ms"]) == 5  # figures: docs/performance.md
     assert all(level > -40.0 for level in res["ivr_audio_dbfs"]), res["ivr_audio_dbfs"]
-    cdrs = res["cdrs"]
+    cdrs = [c for c in res["cdrs"] if c["direction"] == "inbound"]
     assert [c["caller"] for c in cdrs] == [f"1380013800{n}" for n in range(5)]
     for c in cdrs:
         assert c["called"] == "96777" and c["direction"] == "inbound"
@@ -185,3 +188,6 @@ def test_a_sip_phone_calls_out_through_the_box_over_real_dahdi(vm: testvm.VmRun)
     assert out["caller"] == "8001"
     assert out["far_heard_dbfs"] > -45.0, out
     assert out["far_hangup_cause"] == 16
+    cdrs = [c for c in scenario(vm, "box_ivr")["cdrs"] if c["direction"] != "inbound"]
+    assert [(c["caller"], c["called"], bool(c["answered"])) for c in cdrs] == \
+        [("8001", "013912345678", True)]

@@ -39,7 +39,8 @@ from firmware.switch.channel import Channel, ChannelListener, ChannelState, Dire
 log = logging.getLogger(__name__)
 
 DEFAULTS = {"variant": "china", "max_ani": 11, "max_dnis": 8,
-            "category": "national_subscriber", "get_ani_first": False, "mf_threshold_ms": 0}
+            "category": "national_subscriber", "get_ani_first": False, "mf_threshold_ms": 0,
+            "hunt": "high"}
 
 
 class R2Leg(FrameLeg):
@@ -396,7 +397,9 @@ class R2Trunk:
         free = self.free_timeslots()
         if not free or not target.isdigit():
             return []
-        line = self.lines[free[-1]]  # from the top: the far end hunts from the bottom
+        # From the top by default: exchanges usually hunt from the bottom, so both ends
+        # seldom seize the same idle line at once (glare).
+        line = self.lines[free[0] if self.cfg["hunt"] == "low" else free[-1]]
         ani = caller.number if caller.number.isdigit() else ""
         ch = R2Channel(self, line, Direction.OUTBOUND, caller, target, self.category)
         ch.listener = listener

@@ -57,6 +57,8 @@ def far_end_board(b: dict[str, Any]) -> dict[str, Any]:
             del span["reserved"]
             # the simulated exchange needs no key-press detection: CPU for the box
             span["inband_dtmf"] = False
+            if "r2" in span:
+                span["r2"] = {**span["r2"], "hunt": "low"}  # the box hunts from the top
         else:
             span["reserved"] = "the box's"
     return far
@@ -336,7 +338,13 @@ async def r2_call(caller_side: Side, callee_side: Side, number: str, ani: str
     await asyncio.sleep(2.0)
     legs[0].hangup(Cause.NORMAL_CLEARING)
     await asyncio.wait_for(callee.ended.wait(), 20)
-    await asyncio.sleep(0.5)
+    # the release guard: the line is usable again once both ends are idle
+    for _ in range(100):
+        if all(r2_trunk(s).line_state(ts).startswith("Idle Idle")
+               and r2_trunk(s).lines[ts].call is None
+               for s, ts in ((caller_side, ts), (callee_side, ch.timeslot))):  # type: ignore[attr-defined]
+            break
+        await asyncio.sleep(0.1)
     return {
         "ani": ch.caller.number, "dnis": ch.called, "tech": ch.tech,
         "category": getattr(ch, "category", None),

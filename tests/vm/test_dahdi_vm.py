@@ -2,7 +2,8 @@
 guest scenario (tests/vm/guest/main.py); each test here judges one scenario's facts.
 
 The base image is built once and cached in build/vm (about 2 minutes cold, as root);
-a boot with all scenarios takes about a minute and a half under TCG. Set
+a boot with all scenarios (including the real switchd on board vm-dahdi) takes about
+three minutes under TCG. Set
 CCBOX_SKIP_VM=1 to leave the tier out (it then reports as skipped, with that reason).
 """
 

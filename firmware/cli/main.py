@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import peewee
 
-from firmware.cli import cdr, ext, phone, pstn, run, siteconf, status, users
+from firmware.cli import cdr, dahdi, ext, phone, pstn, run, siteconf, status, users
 from firmware.cli.errors import CliError
 from firmware.config import BoxConfig, ConfigError, default_data_dir, parse_port_range
 from firmware.db.migrations import SchemaError
@@ -160,6 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("number")
     q.add_argument("--by", help="who unlocks (for the record; default: your user name)")
 
+    p = sub.add_parser("dahdi", help="DAHDI spans and FXO ports of the board")
+    dahdi_sub = p.add_subparsers(dest="dahdi_command", required=True, metavar="ACTION")
+    q = dahdi_sub.add_parser("conf", parents=[data],
+                             help="print /etc/dahdi/system.conf from the board and settings")
+    q.add_argument("--board", default=os.environ.get("CCBOX_BOARD", "sim"),
+                   help="board name (default: $CCBOX_BOARD, else sim)")
+    q.add_argument("--write", type=Path, default=None, metavar="PATH",
+                   help="write it there instead of printing it")
+    q.add_argument("--apply", action="store_true",
+                   help="write it (to /etc/dahdi/system.conf unless --write) and run dahdi_cfg")
+
     p = sub.add_parser("cdr", help="call detail records")
     cdr_sub = p.add_subparsers(dest="cdr_command", required=True, metavar="ACTION")
     q = cdr_sub.add_parser("list", parents=[data], help="most recent calls first")
@@ -226,6 +238,8 @@ def dispatch(args: argparse.Namespace) -> int:
         if cmd == "remove":
             return siteconf.blacklist_remove(data_dir, args.number)
         return siteconf.blacklist_unlock(data_dir, args.number, args.by)
+    if args.command == "dahdi":
+        return dahdi.conf(data_dir, args.board, args.write, args.apply)
     if args.command == "pstn":
         return pstn.call(data_dir, args.number, args.caller, args.play, args.dtmf, args.seconds,
                          args.line, args.cid, args.hangup)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.integration.box import EXTENSIONS, Box
-from tests.peers.ports import free_port
+from tests.peers.ports import free_port, release_block
 from tests.peers.sipp import Sipp, SippResult
 
 
@@ -128,3 +128,8 @@ class SipPhones:
     def close(self) -> None:
         for s in self.started:
             s.kill()
+        # hand the sipp ports back: a session runs hundreds of sipp processes, and ports
+        # never returned scatter over the range until no box finds a 200-port RTP block
+        for s in self.started:
+            release_block(s.local_port, 1)
+            release_block(s.media_port, 4)

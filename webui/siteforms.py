@@ -88,8 +88,9 @@ def _columns(t: FieldType, name: str) -> list[FormField] | None:
                           choices=_choices(f.type), required=f.default is REQUIRED)
                 for f in t.item.fields]
     if isinstance(t, MapOf):
-        return [FormField(f"{name}.{{row}}.key", label_of("key"), "", "text", required=True),
-                FormField(f"{name}.{{row}}.value", label_of("value"), "",
+        key_label, value_label = MAP_COLUMNS.get(name, ("Key", "Value"))
+        return [FormField(f"{name}.{{row}}.key", key_label, "", "text", required=True),
+                FormField(f"{name}.{{row}}.value", value_label, "",
                           _scalar_widget(t.value), choices=_choices(t.value))]
     return None
 
@@ -285,6 +286,13 @@ LABELS: dict[str, str] = {
     "not_ready_reasons": "Not-ready reasons", "max_missed_offers": "Max missed offers",
     "ready_on_login": "Ready on login", "served_memory_days": "Smart routing memory (days)",
     "outbound_memory_days": "Outbound trace memory (days)",
+}
+
+
+# The two columns of a mapping field (msgids).
+MAP_COLUMNS: dict[str, tuple[str, str]] = {
+    "skills": ("Skill", "Level"), "week": ("Days", "Hours"),
+    "exit_keys": ("Key", "Destination"),
 }
 
 

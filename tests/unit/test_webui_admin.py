@@ -414,9 +414,23 @@ def test_every_form_label_and_hint_is_translated() -> None:
     assert sorted(names - set(siteforms.LABELS)) == []
     texts = {f.doc for obj in _objects() for f in obj.fields if f.doc}
     texts |= set(siteforms.LABELS.values())
+    texts |= {c for cols in siteforms.MAP_COLUMNS.values() for c in cols}
     for ui in admin_site.UI.values():
         texts |= {ui.title, ui.item, ui.intro}
     node_fields = {f.name for t in NODE_TYPES.values() for f in fields(t)} - {"id"}
     assert sorted(node_fields - set(flowedit.NODE_LABELS)) == []
     texts |= set(flowedit.NODE_LABELS.values()) | set(NODE_TYPES)
     assert sorted(t for t in texts if t and t not in zh) == []
+
+
+def test_an_extension_the_site_uses_is_not_deleted(box: Box) -> None:
+    from firmware.db.models import Extension
+
+    c, csrf = box.client("admin")
+    r = c.post("/extensions/8101/delete", {"csrf": csrf})  # the demo queues' supervisor
+    assert r.status == 409 and "supervisors" in r.text
+    assert Extension.get_or_none(Extension.number == "8101") is not None
+    r = c.post("/extensions", {"csrf": csrf, "number": "96777", "name": "x",
+                               "digest_algorithms": "MD5"})
+    assert r.status == 400 and "is also a DID" in r.text
+    assert Extension.get_or_none(Extension.number == "96777") is None

@@ -1,8 +1,10 @@
 """Extensions (SIP accounts): list with registration state, add, edit, delete, new password.
 
-Passwords are generated here and shown once, on the response to the POST that made them
-(never in a URL, never in the operation log). After every change switchd is told to
-reload, so a phone's new account works without waiting for its periodic re-read.
+Passwords are generated and shown once, on the response to the POST that made them
+(never in a URL, never in the operation log). Adding, editing and deleting go through
+the site service (decision 0014): the whole configuration is checked (an extension a
+queue or a flow still uses cannot be deleted), written, and switchd reloads it, so a
+phone's new account works at once.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import time
 from typing import Any
 
 import bottle
-import peewee
 
 from firmware.db.models import Extension, Registration
 from firmware.db.sip_passwords import generate_sip_password
-from webui import oplog, switchd
+from firmware.siteconfig import SiteInvalid
+from webui import oplog, siteops, switchd
 from webui.web import Ctx, Web
 
 NUMBER = re.compile(r"^[0-9]{2,15}$")
@@ -44,6 +46,14 @@ RELOAD_NOTES = {
     "done": "switchd reloaded the extensions.",
     "unconfirmed": "switchd did not confirm the reload; it re-reads extensions shortly.",
 }
+
+
+def _said(note: str | None) -> str:
+    """The reload code for what the site service heard back from switchd."""
+    if note is None:
+        return "stopped"
+    return "done" if note.startswith("switchd applied") or note == "switchd reloaded" \
+        else "unconfirmed"
 
 
 def _reload(ctx: Ctx) -> str:
@@ -85,23 +95,25 @@ def register(web: Web) -> None:
             errors.append(ctx._("Unknown digest algorithm."))
         if len(form["name"]) > 64:
             errors.append(ctx._("The name is too long."))
-        password = generate_sip_password()
+        if not errors and Extension.get_or_none(Extension.number == form["number"]):
+            errors.append(ctx._("This extension already exists."))
         if not errors:
             try:
-                with web.db.atomic():
-                    ext = Extension.create(number=form["number"], name=form["name"],
-                                           sip_password=password,
-                                           digest_algorithms=form["digest_algorithms"])
-                    oplog.record(ctx.user.name, ctx.address, "extension.add", ext.number,
-                                 None, snapshot(ext))
-            except peewee.IntegrityError:
-                errors.append(ctx._("This extension already exists."))
+                outcome = siteops.service(ctx).upsert("extensions", {
+                    "number": form["number"], "name": form["name"],
+                    "digest": form["digest_algorithms"]})
+            except SiteInvalid as e:
+                errors += [f"{x.where()}: {x.message}" for x in e.errors]
         if errors:
             bottle.response.status = 400
             return ctx.render("extension_form.tpl", ext=None, errors=errors, form=form,
                               choices=DIGEST_CHOICES)
+        ext = _get(form["number"])
+        password = outcome.generated_passwords[ext.number]
+        oplog.record(ctx.user.name, ctx.address, "extension.add", ext.number, None,
+                     snapshot(ext))
         return ctx.render("extension_secret.tpl", ext=ext, password=password,
-                          note=_reload_note(ctx))
+                          note=ctx._(RELOAD_NOTES[_said(outcome.switchd)]))
 
     @web.route("GET", f"/extensions/{NUMBER_ROUTE}/edit", "extensions.edit")
     def edit(ctx: Ctx, number: str) -> str:
@@ -126,13 +138,17 @@ def register(web: Web) -> None:
             return ctx.render("extension_form.tpl", ext=ext, errors=errors, form=form,
                               choices=DIGEST_CHOICES)
         before = snapshot(ext)
-        with web.db.atomic():
-            Extension.update(name=form["name"], enabled=form["enabled"],
-                             digest_algorithms=form["digest_algorithms"]).where(
-                Extension.id == ext.id).execute()
-            oplog.record(ctx.user.name, ctx.address, "extension.edit", number, before,
-                         snapshot(_get(number)))
-        bottle.redirect(f"/extensions?reload={_reload(ctx)}", 303)
+        try:
+            outcome = siteops.service(ctx).upsert("extensions", {
+                "number": number, "name": form["name"], "enabled": form["enabled"],
+                "digest": form["digest_algorithms"]})
+        except SiteInvalid as e:
+            bottle.response.status = 400
+            return ctx.render("extension_form.tpl", ext=ext, form=form, choices=DIGEST_CHOICES,
+                              errors=[f"{x.where()}: {x.message}" for x in e.errors])
+        oplog.record(ctx.user.name, ctx.address, "extension.edit", number, before,
+                     snapshot(_get(number)))
+        bottle.redirect(f"/extensions?reload={_said(outcome.switchd)}", 303)
         return ""
 
     @web.route("POST", f"/extensions/{NUMBER_ROUTE}/password", "extensions.edit")
@@ -149,11 +165,16 @@ def register(web: Web) -> None:
     @web.route("POST", f"/extensions/{NUMBER_ROUTE}/delete", "extensions.edit")
     def delete(ctx: Ctx, number: str) -> str:
         ext = _get(number)
-        with web.db.atomic():
-            before = snapshot(ext)
-            ext.delete_instance()
-            # A deleted account's bindings must not outlive it across a switchd restart.
-            Registration.delete().where(Registration.aor == number).execute()
-            oplog.record(ctx.user.name, ctx.address, "extension.delete", number, before, None)
-        bottle.redirect(f"/extensions?reload={_reload(ctx)}", 303)
+        before = snapshot(ext)
+        try:
+            # the service also drops the account's bindings, and refuses while a queue,
+            # an agent login, a flow or a DID still names the extension
+            outcome = siteops.service(ctx).remove("extensions", number)
+        except SiteInvalid as e:
+            bottle.response.status = 409
+            return ctx.render("extension_form.tpl", ext=ext, form=snapshot(ext),
+                              choices=DIGEST_CHOICES,
+                              errors=[f"{x.where()}: {x.message}" for x in e.errors])
+        oplog.record(ctx.user.name, ctx.address, "extension.delete", number, before, None)
+        bottle.redirect(f"/extensions?reload={_said(outcome.switchd)}", 303)
         return ""

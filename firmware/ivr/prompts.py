@@ -98,6 +98,9 @@ _FEATURES = {
     # call control (firmware/switch/callcontrol.py): park slots, rooms, failed codes
     "park_parked_at": "通话已驻留，取回请拨",
     "feature_failed": "对不起，操作未能完成。",
+    "rec_start": "请在提示音后开始录音，录完请按井号键。",
+    "rec_saved": "录音已保存。",
+    "rec_bad_code": "录音编号无效或已过期，请在网页上重新获取。",
     "conf_enter_pin": "请输入会议密码，以井号键结束。",
     "conf_wrong_pin": "密码错误。",
 }

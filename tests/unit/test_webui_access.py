@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/prompts"): ADMIN,
     ("GET", "/admin/prompts/audio/<prompt>"): OVERSIGHT,
     ("POST", "/admin/prompts/<prompt>/delete"): ADMIN,
+    ("POST", "/admin/prompts/record"): ADMIN,
     ("GET", "/admin/moh"): OVERSIGHT,
     ("POST", "/admin/moh"): ADMIN,
     ("POST", "/admin/moh/reset"): ADMIN,

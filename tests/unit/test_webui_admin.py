@@ -363,12 +363,16 @@ def test_extension_features_and_ring_groups(box: Box) -> None:
     assert "neither an extension" in " ".join(field_errors(r))
     r = c.post("/admin/features/8001", {"csrf": csrf, "forward_busy": "8002",
                                         "no_answer_timeout": "20", "mobile_delay": "10",
-                                        "dnd": "1", "voicemail": "1", "pin": "4321"})
+                                        "dnd": "1", "voicemail": "1", "pin": "1234"})
+    assert r.status == 400 and "run of digits" in r.text
+    r = c.post("/admin/features/8001", {"csrf": csrf, "forward_busy": "8002",
+                                        "no_answer_timeout": "20", "mobile_delay": "10",
+                                        "dnd": "1", "voicemail": "1", "pin": "7393"})
     assert r.status == 200
     row = ExtensionFeatures.get(ExtensionFeatures.number == "8001")
     assert row.forward_busy == "8002" and row.dnd and row.voicemail_pin_hash.startswith("$argon2")
     entry = OpLog.select().where(OpLog.action == "features.edit").get()
-    assert "4321" not in (entry.after or "") and json.loads(entry.after or "{}")["pin"] is True
+    assert "7393" not in (entry.after or "") and json.loads(entry.after or "{}")["pin"] is True
     r = c.post("/admin/ringgroups", {"csrf": csrf, "number": "5001", "name": "维修组",
                                      "strategy": "sequential", "ring_timeout": "20",
                                      "members": "8001, 8002:15", "fallback": "vm:8001",
@@ -434,3 +438,23 @@ def test_an_extension_the_site_uses_is_not_deleted(box: Box) -> None:
                                "digest_algorithms": "MD5"})
     assert r.status == 400 and "is also a DID" in r.text
     assert Extension.get_or_none(Extension.number == "96777") is None
+
+
+def test_a_recording_code_for_a_phone(box: Box) -> None:
+    c, csrf = box.client("admin")
+    assert c.post("/admin/prompts/record", {"csrf": csrf, "name": "../x"}).status == 400
+    r = c.post("/admin/prompts/record", {"csrf": csrf, "name": "night_notice"})
+    assert r.status == 200
+    code = re.search(r'id="record-code">[^*]*<strong class="secret">\*77([0-9]{6})<', r.text)
+    assert code, r.text
+    from firmware.siteconfig import recording_slots
+
+    slot = recording_slots.peek(code.group(1))
+    assert slot is not None and (slot.name, slot.by) == ("night_notice", "admin1")
+    assert slot.expires - time.time() == pytest.approx(recording_slots.TTL, abs=5)
+    # a new code for the same prompt replaces the old one
+    c.post("/admin/prompts/record", {"csrf": csrf, "name": "night_notice"})
+    assert recording_slots.peek(code.group(1)) is None
+    assert len(recording_slots.pending()) == 1
+    assert recording_slots.take(recording_slots.pending()[0].code) is not None
+    assert recording_slots.pending() == []

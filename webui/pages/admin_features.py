@@ -4,7 +4,8 @@ members, strategy and fallback.
 
 Values are checked with the switch's own rules (firmware/switch/features/settings.py),
 so what the page accepts is what the feature codes accept. The voicemail PIN is stored
-as an argon2id hash and never shown or logged. After a save switchd is told to reload.
+as an argon2id hash (firmware/switch/features/pin.py, weak PINs refused) and never
+shown or logged. After a save switchd is told to reload.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import bottle
 
 from firmware.db.models import Extension, ExtensionFeatures, RingGroup, RingGroupMember
+from firmware.switch.features.pin import hash_pin, weak_pin_reason
 from firmware.switch.features.settings import (
     OUTSIDE_NUMBER,
     STRATEGIES,
@@ -27,10 +29,8 @@ from firmware.switch.features.settings import (
     check_timeout,
 )
 from webui import oplog, switchd
-from webui.passwords import hash_password
 from webui.web import Ctx, Web
 
-PIN = re.compile(r"^[0-9]{4,12}$")
 FORWARDS = ("forward_always", "forward_busy", "forward_no_answer")
 
 
@@ -132,8 +132,8 @@ def register(web: Web) -> None:
         form["voicemail"] = f.get("voicemail") == "1"
         pin = f.getunicode("pin", "").strip()
         clear_pin = f.get("clear_pin") == "1"
-        if pin and not PIN.match(pin):
-            errors["pin"] = "a PIN is 4 to 12 digits"
+        if pin and (reason := weak_pin_reason(number, pin)):
+            errors["pin"] = reason
         before = features_of(number)
         form["pin"] = before["pin"]
         if errors:
@@ -143,7 +143,7 @@ def register(web: Web) -> None:
                                                      "mobile", "mobile_delay", "voicemail")}
         row["updated"] = time.time()
         if pin:
-            row["voicemail_pin_hash"] = hash_password(pin)
+            row["voicemail_pin_hash"] = hash_pin(pin)
         elif clear_pin:
             row["voicemail_pin_hash"] = ""
         with web.db.atomic():

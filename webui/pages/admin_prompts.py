@@ -24,7 +24,7 @@ import bottle
 
 from firmware.ivr.prompts import CATALOGUE, PROMPT_NAME_RE
 from firmware.media.prompt_gen import MOH, PromptFiles
-from firmware.siteconfig import SiteInvalid
+from firmware.siteconfig import SiteInvalid, recording_slots
 from firmware.siteconfig.validate import wav_problem
 from webui import oplog, siteops
 from webui.web import Ctx, Web
@@ -94,7 +94,7 @@ def register(web: Web) -> None:
 
     def page(ctx: Ctx, error: UploadError | None = None, form: dict[str, str] | None = None,
              applied: siteops.Applied | None = None, refused: SiteInvalid | None = None,
-             status: int = 200) -> str:
+             status: int = 200, new_slot: recording_slots.Slot | None = None) -> str:
         doc = siteops.service(ctx).document()
         pf = files()
         uploaded = [{**p, **wav_info(pf.custom / f"{p['name']}.wav")} for p in doc["prompts"]]
@@ -103,7 +103,9 @@ def register(web: Web) -> None:
                  for n, p in CATALOGUE.items()]
         bottle.response.status = status
         return ctx.render("admin_prompts.tpl", uploaded=uploaded, stock=stock, error=error,
-                          form=form or {}, applied=applied, refused=refused)
+                          form=form or {}, applied=applied, refused=refused,
+                          slots=recording_slots.pending() if ctx.can("site.edit") else [],
+                          new_slot=new_slot)
 
     @web.route("GET", "/admin/prompts", "site.view")
     def list_(ctx: Ctx) -> str:
@@ -125,13 +127,15 @@ def register(web: Web) -> None:
         except UploadError as e:
             return page(ctx, e, form, status=400)
         backup = None
+        old = siteops.item_of(ctx, "prompts", name)
+        before = {**old, **wav_info(dest)} if old is not None and dest.exists() else None
         if dest.exists():
             backup = dest.with_name(f".backup-{secrets.token_hex(6)}.wav")
             os.replace(dest, backup)
         os.replace(tmp, dest)
         try:
             applied = siteops.upsert(ctx, "prompts", {"name": name, "text": form["text"]},
-                                     name if siteops.item_of(ctx, "prompts", name) else None)
+                                     name if old is not None else None)
         except SiteInvalid as e:
             # the site refused the entry: the recording that was there comes back
             if backup is not None:
@@ -141,8 +145,21 @@ def register(web: Web) -> None:
             return page(ctx, form=form, refused=e, status=400)
         if backup is not None:
             backup.unlink()
-        oplog.record(ctx.user.name, ctx.address, "prompt.upload", name, None, wav_info(dest))
+        oplog.record(ctx.user.name, ctx.address, "prompt.upload", name, before,
+                     {"name": name, "text": form["text"], **wav_info(dest)})
         return page(ctx, applied=applied)
+
+    @web.route("POST", "/admin/prompts/record", "site.edit")
+    def record(ctx: Ctx) -> str:
+        """A one-time code to record a prompt from a phone: *77 + code (decision 0017)."""
+        name = bottle.request.forms.getunicode("name", "").strip()
+        if not PROMPT_NAME_RE.fullmatch(name) or len(name) > 128:
+            return page(ctx, UploadError("A prompt name is letters, digits, '_' and '-' "
+                                         "(parts separated by '/')."), status=400)
+        slot = recording_slots.create(name, ctx.user.name)
+        oplog.record(ctx.user.name, ctx.address, "prompt.record_code", name, None,
+                     {"expires": slot.expires})
+        return page(ctx, new_slot=slot)
 
     @web.route("GET", f"/admin/prompts/audio/{NAME_ROUTE}", "site.view")
     def audio(ctx: Ctx, prompt: str) -> Any:

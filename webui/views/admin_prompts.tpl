@@ -14,6 +14,24 @@
 <small class="hint">{{_('8000 Hz, mono, 16-bit WAV. To convert: sox in.wav -r 8000 -c 1 -b 16 out.wav')}}</small>
 <button type="submit" id="prompt-upload-button">{{_('Upload')}}</button>
 </form>
+<form method="post" action="/admin/prompts/record" class="card" id="prompt-record">
+<input type="hidden" name="csrf" value="{{ctx.csrf_token}}">
+<h2>{{_('Record from a phone')}}</h2>
+<label>{{_('Name')}} * <input name="name" id="record-name" required pattern="[A-Za-z0-9_][A-Za-z0-9_/\-]*"></label>
+<button type="submit" id="record-button">{{_('Get a recording code')}}</button>
+<small class="hint">{{_('Then dial *77 and the code from any extension within 10 minutes, speak after the tone and press # (or hang up). The code works once.')}}</small>
+</form>
+% if new_slot is not None:
+<p class="notice" id="record-code">{{_('Dial')}} <strong class="secret">*77{{new_slot.code}}</strong> {{_('to record prompt')}} {{new_slot.name}}.</p>
+% end
+% if slots:
+<table id="record-slots"><thead><tr><th>{{_('Prompt')}}</th><th>{{_('Code')}}</th><th>{{_('Until')}}</th></tr></thead><tbody>
+% import time
+% for s in slots:
+<tr><td>{{s.name}}</td><td>*77{{s.code}}</td><td>{{time.strftime('%H:%M', time.localtime(s.expires))}}</td></tr>
+% end
+</tbody></table>
+% end
 % end
 <h2>{{_('Uploaded prompts')}} ({{len(uploaded)}})</h2>
 <table id="uploaded">

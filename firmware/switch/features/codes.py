@@ -7,6 +7,7 @@
     *97          own voicemail         *98[mailbox]  any mailbox (PIN required)
     *11[agent]   agent login           *12  logout
     *13          ready                 *14[reason digit]  not ready
+    *77[code]    record a prompt (the one-time code from the web UI; record_prompt.py)
 
 A number left out is asked for ("enter the number, then #"); every code confirms what
 it did with a prompt and hangs up. The codes of call control (*8 pickup, *5x
@@ -40,9 +41,10 @@ CODES: dict[str, str] = {
     "*97": "voicemail", "*98": "voicemail-any",
     "*11": "agent-login", "*12": "agent-logout", "*13": "agent-ready",
     "*14": "agent-not-ready",
+    "*77": "record-prompt",
 }  # fmt: skip
 # the codes that take digits after them (the others must be dialled alone)
-TAKES_DIGITS = frozenset({"*72", "*90", "*92", "*98", "*11", "*14"})
+TAKES_DIGITS = frozenset({"*72", "*90", "*92", "*98", "*11", "*14", "*77"})
 
 
 def parse(number: str) -> tuple[str, str] | None:

@@ -23,7 +23,7 @@ from drivers.sip.event_server import SipEventServer
 from firmware.media.prompt_gen import PromptFiles
 from firmware.switch.causes import Cause
 from firmware.switch.events import AgentStateChanged, Event, Registered
-from firmware.switch.features import codes, voicemail
+from firmware.switch.features import codes, record_prompt, voicemail
 from firmware.switch.features.dialing import HuntRun
 from firmware.switch.features.hunt import Hunt
 from firmware.switch.features.lamps import Lamps
@@ -177,6 +177,11 @@ class PhoneFeatures:
         answer(call)
         if code in ("*97", "*98"):
             body = self._mailbox_body(call, ext, own=code == "*97", arg=arg)
+        elif code == record_prompt.CODE:
+
+            async def body(io: LivePrompter) -> None:
+                call.extra["feature_result"] = await record_prompt.record_prompt(
+                    io, ext, arg, self.data_dir)
         else:
             ctx = codes.CodeContext(self.store, self.is_extension, self.is_group,
                                     self._agent_command() if self.switch.acd else None,

@@ -29,6 +29,7 @@ from firmware.cti.protocol import (
 from firmware.switch.callcontrol import CallControlError
 from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, Party
+from firmware.switch.ringing import RingingLegs
 
 if TYPE_CHECKING:
     from firmware.switch.core import Switch
@@ -51,54 +52,26 @@ def _number(req: dict[str, Any], name: str) -> str:
     return value
 
 
-class _ClickToDial:
+class _ClickToDial(RingingLegs):
     """Listener of the legs ringing the agent's phone for MakeCall."""
 
     def __init__(self, on_answer: Callable[[Channel], None]) -> None:
-        self.on_answer = on_answer
-        self.legs: list[Channel] = []
-        self.done = False
+        super().__init__(on_answer)
         self.timer: asyncio.TimerHandle | None = None
 
-    def channel_ringing(self, ch: Channel) -> None:
-        pass
-
-    def channel_progress(self, ch: Channel) -> None:
-        pass
-
-    def channel_answered(self, ch: Channel) -> None:
-        if self.done:
-            ch.hangup(Cause.NON_SELECTED_USER_CLEARING)
-            return
-        self.done = True
+    def won(self, ch: Channel) -> None:
         if self.timer is not None:
             self.timer.cancel()
-        for other in self.legs:
-            if other is not ch:
-                other.hangup(Cause.NON_SELECTED_USER_CLEARING)
-        self.on_answer(ch)
+        super().won(ch)
 
-    def channel_hungup(self, ch: Channel, cause: Cause) -> None:
-        if ch in self.legs:
-            self.legs.remove(ch)
-        if not self.legs and not self.done:
-            self.done = True
-            if self.timer is not None:
-                self.timer.cancel()
-            log.info("click-to-dial: %s did not answer (%s)", ch.called, cause.name)
-
-    def channel_dtmf(self, ch: Channel, digit: str) -> None:
-        pass
-
-    def channel_hold(self, ch: Channel, held: bool) -> None:
-        pass
+    def lost(self, cause: Cause) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        log.info("click-to-dial: the phone did not answer (%s)", cause.name)
 
     def give_up(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        for leg in self.legs:
-            leg.hangup(Cause.NO_ANSWER)
+        if not self.done and self.answered is None:
+            self.cancel(Cause.NO_ANSWER)
 
 
 class CtiCommands:

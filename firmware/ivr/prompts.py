@@ -95,7 +95,7 @@ _GAS_96777 = {
 }
 
 _FEATURES = {
-    # call control (firmware/switch/callcontrol.py): park slots, rooms, failed codes
+    # call control (firmware/switch/callcontrol/): park slots, rooms, failed codes
     "park_parked_at": "通话已驻留，取回请拨",
     "feature_failed": "对不起，操作未能完成。",
     "rec_start": "请在提示音后开始录音，录完请按井号键。",

@@ -53,6 +53,7 @@ from firmware.switch.causes import Cause
 from firmware.switch.channel import Channel, Party
 from firmware.switch.events import AgentStateChanged, QueueLogged
 from firmware.switch.ivr_call import make_player
+from firmware.switch.ringing import RingingLegs
 
 if TYPE_CHECKING:
     from firmware.switch.call import Call
@@ -92,66 +93,31 @@ class QueueLogWriter:
                     f.flush()  # batch the writes of a burst, but never sit on a line
 
 
-class _OfferLegs:
+class _OfferLegs(RingingLegs):
     """Listener of the legs ringing one agent for one caller (not part of the Call yet)."""
 
     def __init__(self, service: AcdService, offer: Offer,
                  on_answer: Callable[[_OfferLegs, Channel], None] | None = None) -> None:
+        super().__init__()
         self.service = service
         self.offer = offer
-        self.on_answer = on_answer  # a callback: dial the customer once the agent answers
-        self.legs: list[Channel] = []
-        self.answered: Channel | None = None
-        self.cancelled = False
-        self.causes: list[Cause] = []
+        self.then = on_answer  # a callback: dial the customer once the agent answers
 
-    def channel_ringing(self, ch: Channel) -> None:
-        pass
-
-    def channel_progress(self, ch: Channel) -> None:
-        pass
-
-    def channel_answered(self, ch: Channel) -> None:
-        if self.cancelled or self.answered is not None:
-            ch.hangup(Cause.NON_SELECTED_USER_CLEARING)
-            return
-        self.answered = ch
-        for other in self.legs:
-            if other is not ch:
-                other.hangup(Cause.NON_SELECTED_USER_CLEARING)
-        self.legs = [ch]
+    def won(self, ch: Channel) -> None:
         self.service.feed(OfferAnswered(self.offer.call_id, self.offer.agent,
                                         self.service.clock()))
-        if self.on_answer is not None and not self.cancelled:
-            self.on_answer(self, ch)
+        if self.then is not None and not self.done:
+            self.then(self, ch)
 
-    def channel_hungup(self, ch: Channel, cause: Cause) -> None:
-        if ch in self.legs:
-            self.legs.remove(ch)
-        self.causes.append(cause)
-        if self.cancelled or self.legs:
-            return
-        self.cancelled = True
+    def lost(self, cause: Cause) -> None:
         self.service.offer_gone(self)
-        if ch is self.answered:
+        if self.answered is not None:
             return  # answered then dropped before Connect: the engine gets CancelOffer path
         reason = (OfferFailure.BUSY if any(c in _BUSY for c in self.causes)
                   else OfferFailure.REJECTED if any(c in _REJECTED for c in self.causes)
                   else OfferFailure.NO_ANSWER)
         self.service.feed(OfferFailed(self.offer.call_id, self.offer.agent, reason,
                                       self.service.clock()))
-
-    def channel_dtmf(self, ch: Channel, digit: str) -> None:
-        pass
-
-    def channel_hold(self, ch: Channel, held: bool) -> None:
-        pass
-
-    def cancel(self) -> None:
-        self.cancelled = True
-        for leg in list(self.legs):
-            leg.hangup(Cause.ORIGINATOR_CANCEL if leg is not self.answered
-                       else Cause.NORMAL_CLEARING)
 
 
 class AcdService:
@@ -383,7 +349,7 @@ class AcdService:
     def _callback_answered(self, legs: _OfferLegs, ch: Channel) -> None:
         # the engine counts the agent as connected from here (no Connect for callbacks)
         self.offers.pop((legs.offer.call_id, legs.offer.agent), None)
-        legs.cancelled = True
+        legs.done = True
         call = self.switch.callback_call(ch, legs.offer.caller_number)
         self.engine_id[call.id] = legs.offer.call_id
         self.agent_of[legs.offer.call_id] = legs.offer.agent
@@ -403,7 +369,7 @@ class AcdService:
         if player is not None:
             player.stop()
         ch = legs.answered
-        legs.cancelled = True  # from now on the Call listens to this leg
+        legs.done = True  # from now on the Call listens to this leg
         self.agent_of[call_id] = agent
         call.extra["agent"] = agent
         call.forks = [ch]

@@ -85,7 +85,7 @@ class Call:
         self.acd: AcdService | None = None  # while queued or connected through a queue
         self.extra: dict[str, str] = {}  # for the call record (queue, agent, ...)
         self.devices_in_use: set[str] = set()  # extensions this call keeps busy (ACD)
-        # Call control (callcontrol.py): the first caller stays the record's caller even
+        # Call control (callcontrol/): the first caller stays the record's caller even
         # when a transfer makes someone else `a`; more parties of a 3-way; legs being
         # added; every party that took the call (agents), and each transfer/park.
         self.origin = a

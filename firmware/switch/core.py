@@ -71,7 +71,7 @@ class Switch:
         self.ivr: IvrServices | None = None  # set when IVR flows are configured
         self.acd: AcdService | None = None  # set when queues are configured
         self._device_calls: Counter[str] = Counter()  # answered calls per extension
-        # hold, transfer, conference, pickup, park, supervision (callcontrol.py)
+        # hold, transfer, conference, pickup, park, supervision (callcontrol/)
         self.cc = CallControl(self)
         self.route_handlers: dict[str, RouteHandler] = {}
         # leaves a message in a mailbox (the IVR's voicemail node); None: no voicemail
@@ -198,7 +198,7 @@ class Switch:
 
     def consult_call(self, leg: Channel) -> Call:
         """A consultation call into a queue or IVR whose caller leg lends an agent's
-        media (callcontrol.py); recorded and logged like any call."""
+        media (callcontrol/); recorded and logged like any call."""
         call = Call(self, leg, self.bus.publish)
         self.calls[call.id] = call
         call.direction = "consult"

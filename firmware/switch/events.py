@@ -153,7 +153,7 @@ class AuthFailed(Event):
     locked: bool
 
 
-# Call control (firmware/switch/callcontrol.py), CSTA vocabulary --------------------------
+# Call control (firmware/switch/callcontrol/), CSTA vocabulary --------------------------
 @dataclass(frozen=True)
 class Transferred(Event):
     """`by` passed `party` on to `to` (blind, attended, park retrieval, force transfer)."""

@@ -83,6 +83,17 @@ def heard(sink: RtpSink) -> bytes:
     return b"".join(p for _, p in sink.audio(pt=8))
 
 
+def prompt_heard(prompt: bytes, got: bytes, frames: int = 25, share: float = 0.8) -> bool:
+    """Whether the phone heard the start of `prompt` (A-law): at least `share` of its first
+    `frames` 20 ms frames that are not silence arrived byte for byte. Not the whole run
+    verbatim: a player behind a stalled loop drops late frames by design
+    (firmware/media/player.py), and a loaded test machine stalls it now and then."""
+    chunks = [prompt[i:i + 160] for i in range(0, min(len(prompt), frames * 160), 160)]
+    sound = [c for c in chunks if len(set(c)) > 4]
+    assert sound, "the prompt starts with silence: pick frames further in"
+    return sum(c in got for c in sound) >= share * len(sound)
+
+
 # -- forwarding ---------------------------------------------------------------------------
 def test_forward_always_set_live_then_cancelled(box: Box, phones: SipPhones) -> None:
     desk = phones.registered_phone("9002", "uas_busy", timeout=60)
@@ -125,7 +136,7 @@ def test_forward_on_no_answer_set_by_feature_code_with_keys(
                      [(1500, "9"), (150, "0"), (150, "0"), (150, "3"), (150, "#")], sink)
     stock = box.data / "prompts" / "stock"
     confirm = load_encoded(stock / "fwd_no_answer_on.wav", Codec.PCMA)
-    assert confirm[:40 * 160] in heard(sink), "the box must confirm with its prompt"
+    assert prompt_heard(confirm, heard(sink), 40), "the box must confirm with its prompt"
     shown = ccbox(["ext", "show", "9002", "--data", str(box.data)]).stdout
     assert re.search(r"forward no answer\s+9003", shown), shown
     ext_set(box, "9002", "--no-answer-timeout", "5")
@@ -147,7 +158,7 @@ def test_dnd_on_and_off_by_feature_codes(box: Box, phones: SipPhones, sipp_dir: 
     with RtpSink() as sink:
         feature_call(phones, sipp_dir, "9002", "*78", sink=sink)
     stock = box.data / "prompts" / "stock"
-    assert load_encoded(stock / "dnd_on.wav", Codec.PCMA)[:25 * 160] in heard(sink)
+    assert prompt_heard(load_encoded(stock / "dnd_on.wav", Codec.PCMA), heard(sink))
     desk = phones.registered_phone("9002", "uas_answer", {"ring_ms": 200}, timeout=60)
     refused = phones.call("uac_reject", "9001", "9002")
     check(refused)
@@ -304,11 +315,11 @@ def test_wrong_pin_and_other_mailbox_without_pin_are_refused(
     with RtpSink() as sink:
         feature_call(phones, sipp_dir, "9001", "*989003", sink=sink)
     stock = box.data / "prompts" / "stock"
-    assert load_encoded(stock / "vm_no_pin.wav", Codec.PCMA)[:25 * 160] in heard(sink)
+    assert prompt_heard(load_encoded(stock / "vm_no_pin.wav", Codec.PCMA), heard(sink))
     wrong = [(1200, "1"), (100, "1"), (100, "1"), (100, "2"), (100, "#")]
     with RtpSink() as sink:
         feature_call(phones, sipp_dir, "9001", "*989002", wrong * 3, sink, timeout=40)
-    assert load_encoded(stock / "vm_wrong_pin.wav", Codec.PCMA)[:25 * 160] in heard(sink)
+    assert prompt_heard(load_encoded(stock / "vm_wrong_pin.wav", Codec.PCMA), heard(sink))
     rows = box.wait_cdrs(2)
     assert "mailbox" not in json.loads(rows[-1]["extra"]), "wrong PINs must not let anyone in"
     assert PIN not in box.log_text() and "1112" not in box.log_text()  # PINs never logged

@@ -13,6 +13,7 @@ import pytest
 from drivers.sip.endpoint import Directory, SipConfig, SipEndpoint
 from drivers.sip.parser import SipParseError, parse_message
 from firmware.media.engine import MediaEngine
+from tests.peers.ports import free_port, rtp_range
 
 VECTORS = Path(__file__).parent.parent / "vectors" / "rfc4475"
 
@@ -42,12 +43,6 @@ class _Nobody(Directory):
         return None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_vector_table_covers_every_file() -> None:
     assert {p.stem for p in VECTORS.glob("*.dat")} == set(EXPECTED)
 
@@ -59,7 +54,7 @@ def test_every_torture_message_gets_the_right_answer(caplog: pytest.LogCaptureFi
     async def one(media: MediaEngine, name: str) -> int | None:
         # a fresh endpoint per vector: several vectors share branch and sent-by, and a
         # live transaction layer rightly treats the later ones as retransmissions
-        port = _free_port()
+        port = free_port()  # UDP and TCP: the endpoint listens on both
         ep = SipEndpoint(SipConfig("127.0.0.1", port), media, _Nobody(), lambda e: None)
         await ep.start()
         loop = asyncio.get_running_loop()
@@ -81,7 +76,7 @@ def test_every_torture_message_gets_the_right_answer(caplog: pytest.LogCaptureFi
         return int(status_line.split()[1])
 
     async def scenario() -> None:
-        media = MediaEngine("127.0.0.1", 12200, 12299)
+        media = MediaEngine("127.0.0.1", *rtp_range(100))
         await media.start()
         try:
             for name in sorted(EXPECTED):

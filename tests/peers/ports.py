@@ -3,19 +3,34 @@
 Everything is handed out from 10000-32000, below Linux's ephemeral range (32768-60999), so
 a port we pick cannot be taken a moment later by some process's outgoing socket. A port is
 only handed out if it binds right now (UDP and TCP), and never twice in one process.
-Several pytest processes may run at once: random starting points keep them apart and the
-bind check catches what randomness does not.
+Under pytest-xdist every worker has its own slice of the range; other pytest processes
+running at once are kept apart by random starting points and the bind check.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
 from pathlib import Path
 
-LOW = 10000
-HIGH = 32000
+
+def _worker_range(low: int, high: int) -> tuple[int, int]:
+    """This pytest-xdist worker's own slice of low-high (the whole range without xdist).
+    Each worker process keeps its own record of what it handed out; a port a worker has
+    reserved but whose box has not bound it yet would look free to another worker's
+    bind check, so the workers must not share ports at all."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count <= 1:
+        return low, high
+    index = int(worker[2:])
+    size = (high - low) // count
+    return low + index * size, low + (index + 1) * size
+
+
+LOW, HIGH = _worker_range(10000, 32000)
 
 _lock = threading.Lock()
 _taken: set[int] = set()
@@ -35,19 +50,29 @@ def _binds(port: int, host: str = "0.0.0.0", tcp: bool = True) -> bool:
 
 
 def free_block(count: int = 1, *, align: int = 1, tcp: bool = True) -> int:
-    """First port of `count` consecutive free ports; the first is a multiple of `align`."""
-    rng = random.Random()
+    """First port of `count` consecutive free ports; the first is a multiple of `align`.
+
+    The search starts at a random port (several pytest processes stay apart) and walks the
+    whole range once, jumping past any port already handed out, so it finds a block
+    whenever one exists however scattered the earlier ones are."""
+    span = HIGH - LOW - count
+    start = random.Random().randrange(span)
     with _lock:
-        for _ in range(2000):
-            base = rng.randrange(LOW, HIGH - count)
+        offset = 0
+        while offset < span:
+            base = LOW + (start + offset) % span
             base -= base % align
             block = range(base, base + count)
-            if any(p in _taken for p in block):
+            clash = max((p for p in block if p in _taken), default=None)
+            if clash is not None:
+                offset += clash - base + 1
                 continue
             # TCP matters for SIP listeners; RTP blocks only need UDP.
-            if all(_binds(p, tcp=tcp) for p in block):
+            busy = next((p for p in block if not _binds(p, tcp=tcp)), None)
+            if busy is None:
                 _taken.update(block)
                 return base
+            offset += busy - base + 1
     raise RuntimeError(f"no block of {count} free ports found in {LOW}-{HIGH}")
 
 

@@ -10,6 +10,7 @@ import time
 from drivers.sip.endpoint import Directory, SipConfig, SipEndpoint
 from drivers.sip.overload import LoadGuard
 from firmware.media.engine import MediaEngine
+from tests.peers.ports import free_port, rtp_range
 
 
 def test_guard_sheds_above_high_and_recovers_below_low() -> None:
@@ -51,11 +52,9 @@ INVITE = (
 
 def test_invites_during_a_stall_get_503_and_calls_are_accepted_after() -> None:
     async def scenario() -> tuple[str, str, str]:
-        media = MediaEngine("127.0.0.1", 12300, 12399)
+        media = MediaEngine("127.0.0.1", *rtp_range(100))
         await media.start()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()  # UDP and TCP: the endpoint listens on both
         ep = SipEndpoint(SipConfig("127.0.0.1", port), media, _One(), lambda e: None)
         await ep.start()
         loop = asyncio.get_running_loop()

@@ -466,6 +466,10 @@ class LoadRun:
         self.data.mkdir(parents=True, exist_ok=True)
         for ext in (CALLER, CALLEE):
             self.ccbox("ext", "add", ext, "--password", PASSWORDS[ext])
+        self.launch_box()
+
+    def launch_box(self) -> None:
+        """Start switchd on the configured data directory and wait until it is ready."""
         self.sip_port = pick_port(self.host, 15060, tcp=True)
         argv = [
             sys.executable,
@@ -749,7 +753,14 @@ class LoadRun:
     # -- 1. concurrent calls ------------------------------------------------------------
 
     def probe(
-        self, d: Path, calls: int, mode: str, hold: float, call_seconds: float, map_timeout: float
+        self,
+        d: Path,
+        calls: int,
+        mode: str,
+        hold: float,
+        call_seconds: float,
+        map_timeout: float,
+        extra: Sequence[str] = (),
     ) -> Proc:
         argv = [
             sys.executable,
@@ -769,6 +780,7 @@ class LoadRun:
             f"{map_timeout:g}",
             "--call-seconds",
             f"{call_seconds:g}",
+            *extra,
         ]
         if self.o.dump_media:
             argv += ["--dump", str(d / f"media_{mode}.npz")]

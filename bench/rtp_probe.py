@@ -10,7 +10,10 @@ sipp's `-inf`, then tails the sipp logs `W/a.log` and `W/b.log`, where the scena
 (callee, after the ACK): from then on that side sends one 172-byte PCMA packet every 20 ms
 to the box's port for it, so the box relays A->B and B->A for every call, as two talking
 phones. In `--mode direct` the A and B sockets of a call send to each other (no box): the
-baseline of the same packet rate through the same code.
+baseline of the same packet rate through the same code. With `--sides b` the probe plays
+the callees only (bench/e1_calls.py: the callers are E1 lines of the PSTN simulator):
+what B sends goes to the line, so no loss or latency is measured, and what B receives
+(the line's audio, unstamped) is counted as `foreign_packets`.
 
 Every packet carries its send time (CLOCK_REALTIME, taken just before `sendto`), its
 stream and a sequence number; arrival is the kernel's receive timestamp (SO_TIMESTAMPNS).
@@ -231,11 +234,17 @@ class Probe:
         self.args = args
         self.host: str = args.host
         calls: int = args.calls
-        streams, self._held = open_streams(self.host, 2 * calls, args.port_base)
-        # Stream 2k is call k's caller side (A), 2k+1 its callee side (B).
+        self.callees_only = args.sides == "b"
+        count = calls if self.callees_only else 2 * calls
+        streams, self._held = open_streams(self.host, count, args.port_base)
         self.streams = streams
-        self.a = streams[0::2]
-        self.b = streams[1::2]
+        if self.callees_only:
+            self.a: list[Stream] = []
+            self.b = streams
+        else:
+            # Stream 2k is call k's caller side (A), 2k+1 its callee side (B).
+            self.a = streams[0::2]
+            self.b = streams[1::2]
         self.by_port = {s.port: s for s in streams}
         self.slots: list[list[Stream]] = [[] for _ in range(SLOTS)]
         self.mapped = 0
@@ -441,6 +450,9 @@ class Probe:
         if late.size:
             out["send_late_p99_ms"] = round(float(np.percentile(late, 99)) / 1e6, 3)
             out["send_late_max_ms"] = round(float(late.max()) / 1e6, 3)
+        if self.callees_only:
+            # B's packets went to E1 lines, not back to the probe: nothing to compare
+            out.update(sides="b", received=None, lost=None, streams_with_loss=None)
         if self.args.dump is not None:
             np.savez_compressed(self.args.dump, keys=keys, sent_ns=sent_ns[keep], latency_ns=lats)
         if not self.args.keep_received:
@@ -463,6 +475,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--calls", type=int, required=True)
     p.add_argument("--mode", choices=("box", "direct"), default="box")
+    p.add_argument(
+        "--sides",
+        choices=("ab", "b"),
+        default="ab",
+        help="play both phones of each call (ab) or the callee only (b, box mode)",
+    )
     p.add_argument(
         "--workdir",
         type=Path,
@@ -504,7 +522,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="write every packet's stream<<32|seq, send time and latency (ns) "
         "to this .npz file, for a closer look",
     )
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.sides == "b" and args.mode == "direct":
+        p.error("--sides b needs --mode box (a direct baseline has both sides)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

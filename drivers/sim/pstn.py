@@ -11,6 +11,10 @@ docs/decisions/0005-pstn-simulator.md.
 Calls into the box: `call()` (the `ccbox pstn call` command). Calls from the box are
 answered after `answer_after` seconds and hear a 425 Hz tone, unless the number is in
 `busy_numbers` (refused with cause 17) or `unanswered_numbers` (left ringing).
+
+Since the simulator shares switchd's process and thread, a benchmark of the box would
+count its work as the box's: `meter` (off unless a benchmark turns it on) adds up the
+thread CPU time spent in the simulator's own callbacks, so that share can be told apart.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +55,51 @@ SILENCE = bytes([Codec.PCMA.silence_byte]) * SAMPLES_PER_FRAME
 MAX_HEARD_SECONDS = 120  # what a call keeps of the box's audio, for reports and tests
 RING_TIMEOUT = 60.0  # a call into the box not answered by then is given up
 _ids = itertools.count(1)
+
+
+class CpuMeter:
+    """CPU time (user + system, CLOCK_THREAD_CPUTIME_ID) spent in the simulator's own
+    callbacks: its 20 ms clock, its B-channel reads, its D-channel (libpri NET side).
+
+    Not in it: the event loop's dispatch of those callbacks (counted in `sections`, so
+    that a reader can bound it) and the kernel's delivery of the frames to the box's end.
+    Reading the thread clock costs two system calls per callback, so the meter is off
+    unless a benchmark turns it on (`ccbox`'s `pstn_meter` control command)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.cpu_ns = 0
+        self.sections = 0
+
+    def run(self, fn: Callable[..., None], *args: Any) -> None:
+        t0 = time.thread_time_ns()
+        try:
+            fn(*args)
+        finally:
+            self.cpu_ns += time.thread_time_ns() - t0
+            self.sections += 1
+
+    def report(self) -> dict[str, Any]:
+        return {"seconds": round(time.monotonic() - self.started, 3),
+                "cpu_ns": self.cpu_ns, "sections": self.sections}
+
+
+class _FarEndLink(PriLink):
+    """The exchange's D-channel: a `PriLink` whose work a `CpuMeter` can count."""
+
+    meter: CpuMeter | None = None
+
+    def _readable(self) -> None:
+        if self.meter is None:
+            super()._readable()
+        else:
+            self.meter.run(super()._readable)
+
+    def _on_timer(self) -> None:
+        if self.meter is None:
+            super()._on_timer()
+        else:
+            self.meter.run(super()._on_timer)
 
 
 class SimE1Line:
@@ -94,7 +143,7 @@ class SimCall:
     released_by: str = ""
     hangup_after: float | None = None  # seconds after answer; None: the box hangs up
     tx: bytearray = field(default_factory=bytearray)  # to play, A-law
-    tone: bytes = b""  # looped when tx is exhausted (calls from the box)
+    tone: bytes = b""  # looped when tx is exhausted (calls from the box; `loop`)
     rx: bytearray = field(default_factory=bytearray)  # heard from the box, A-law
     done: asyncio.Future[None] | None = None
 
@@ -136,7 +185,7 @@ class PstnSimulator:
         self.span = PriSpan("net", switchtype, channels, name=name)
         self.name = name
         self.line = SimE1Line(self.span.timeslots)
-        self.link = PriLink(self.span, self.line.far_dchannel.fileno(), self._events)
+        self.link = _FarEndLink(self.span, self.line.far_dchannel.fileno(), self._events)
         self.answer_after = answer_after
         self.busy_numbers: set[str] = set()
         self.unanswered_numbers: set[str] = set()
@@ -144,6 +193,7 @@ class PstnSimulator:
         self.history: deque[dict[str, Any]] = deque(maxlen=100)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._meter: CpuMeter | None = None
 
     # -- the box's view of the line ----------------------------------------------------
     @property
@@ -176,6 +226,22 @@ class PstnSimulator:
         self.span.close()
         self.line.close()
 
+    # -- the CPU meter ---------------------------------------------------------------------
+    def start_meter(self) -> None:
+        self._meter = self.link.meter = CpuMeter()
+
+    def stop_meter(self) -> dict[str, Any] | None:
+        """Stop counting; what was counted since `start_meter`, and the audio the calls
+        hold in memory (what they play and what they heard), which is the simulator's
+        and not the box's in switchd's RSS."""
+        meter, self._meter, self.link.meter = self._meter, None, None
+        if meter is None:
+            return None
+        report = meter.report()
+        report["buffered_bytes"] = sum(len(c.tx) + len(c.tone) + len(c.rx)
+                                       for c in self.calls.values())
+        return report
+
     # -- calls into the box ---------------------------------------------------------------
     def place(
         self,
@@ -183,11 +249,13 @@ class PstnSimulator:
         caller: str,
         *,
         audio: bytes = b"",
+        loop: bool = False,
         hangup_after: float | None = None,
         caller_ton: int = lp.PRI_TON_NATIONAL,
         called_ton: int = lp.PRI_TON_UNKNOWN,
     ) -> SimCall:
-        """Send SETUP to the box on the lowest free B-channel."""
+        """Send SETUP to the box on the lowest free B-channel; once answered, play
+        `audio` (over and over with `loop`), then silence."""
         if not self.span.dchannel_up:
             raise RuntimeError("the E1 D-channel is down")
         free = [ts for ts in self.span.free_channels() if ts not in self.calls]
@@ -198,7 +266,8 @@ class PstnSimulator:
                              calling_ton=caller_ton)
         assert self._loop is not None
         call = SimCall(pri, ts, "to-box", number, caller, hangup_after=hangup_after,
-                       tx=bytearray(audio), done=self._loop.create_future())
+                       tx=bytearray(audio), tone=audio if loop else b"",
+                       done=self._loop.create_future())
         pri.tag = call
         self.calls[ts] = call
         self.link.flush()
@@ -206,11 +275,11 @@ class PstnSimulator:
         return call
 
     async def call(self, number: str, caller: str, *, audio: bytes = b"",
-                   seconds: float | None = 10.0,
+                   loop: bool = False, seconds: float | None = 10.0,
                    ring_timeout: float = RING_TIMEOUT) -> dict[str, Any]:
         """Place a call, wait for it to end (our `seconds` after answer, or the box's
         hangup), and report what happened."""
-        call = self.place(number, caller, audio=audio, hangup_after=seconds)
+        call = self.place(number, caller, audio=audio, loop=loop, hangup_after=seconds)
         assert call.done is not None
         limit = ring_timeout + (seconds if seconds is not None else 3600.0)
         try:
@@ -307,7 +376,10 @@ class PstnSimulator:
                 due = time.monotonic()  # far behind (suspended): do not burst
                 delay = 0.0
             await asyncio.sleep(max(delay, 0.0))
-            self._tick()
+            if self._meter is None:
+                self._tick()
+            else:
+                self._meter.run(self._tick)
 
     def _tick(self) -> None:
         now = time.monotonic()
@@ -333,6 +405,12 @@ class PstnSimulator:
                 log.warning("%s: B-channel %d write failed: %s", self.name, ts, e)
 
     def _b_readable(self, ts: int, sock: socket.socket) -> None:
+        if self._meter is None:
+            self._read_b(ts, sock)
+        else:
+            self._meter.run(self._read_b, ts, sock)
+
+    def _read_b(self, ts: int, sock: socket.socket) -> None:
         for _ in range(16):
             try:
                 data = sock.recv(2048)

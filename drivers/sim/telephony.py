@@ -5,7 +5,9 @@ central office line and the box's `FxoTrunk` port on it; all in switchd's event 
 switchd uses this as its trunk originator (the E1 spans; the FXO lines on a board
 without E1: docs/decisions/0012) and gets two
 control commands from it: `pstn_call` (a call from the simulated PSTN into the box,
-what `ccbox pstn call` sends; `"line": "fxo1"` for an FXO line) and `pstn_status`.
+what `ccbox pstn call` sends; `"line": "fxo1"` for an FXO line), `pstn_status`, and
+`pstn_meter` (`"on": true` starts counting the E1 simulators' own CPU time, `false`
+stops and reports it: bench/e1_calls.py).
 """
 
 from __future__ import annotations
@@ -95,15 +97,25 @@ class SimTelephony:
         return {"spans": [t.status() for t in self.trunks], "fxo": self.fxo.status()}
 
     def handlers(self) -> dict[str, Callable[[dict[str, Any]], Any]]:
-        return {"pstn_call": self.pstn_call, "pstn_status": self.pstn_status}
+        return {"pstn_call": self.pstn_call, "pstn_status": self.pstn_status,
+                "pstn_meter": self.pstn_meter}
 
     def pstn_status(self, _req: dict[str, Any]) -> dict[str, Any]:
         return {"simulators": [s.status() for s in self.simulators],
                 "central_offices": [co.status() for co in self.offices]}
 
+    def pstn_meter(self, req: dict[str, Any]) -> dict[str, Any]:
+        """{"cmd": "pstn_meter", "on": true|false}: on, the names of the simulators now
+        counting; off, per simulator what it counted since then (None if it was not)."""
+        if req.get("on"):
+            for sim in self.simulators:
+                sim.start_meter()
+            return {"metering": [sim.name for sim in self.simulators]}
+        return {"meters": [sim.stop_meter() for sim in self.simulators]}
+
     async def pstn_call(self, req: dict[str, Any]) -> dict[str, Any]:
         """{"cmd": "pstn_call", "number": "9002", "from": "13800138000",
-        "play": "/path.wav", "dtmf": "1", "seconds": 10, "span": 1}"""
+        "play": "/path.wav", "loop": false, "dtmf": "1", "seconds": 10, "span": 1}"""
         number = str(req.get("number", "")).strip()
         caller = str(req.get("from", "")).strip()
         line = str(req.get("line") or "")
@@ -137,6 +149,6 @@ class SimTelephony:
                 seconds=None if seconds is None else float(seconds))
             return {"call": fxo_report}
         report = await self.simulators[index].call(
-            number, caller, audio=bytes(audio),
+            number, caller, audio=bytes(audio), loop=bool(req.get("loop")),
             seconds=None if seconds is None else float(seconds))
         return {"call": report}

@@ -309,3 +309,37 @@ def test_in_band_dtmf_from_the_pstn_caller_reaches_the_switch() -> None:
         await task
 
     run(scenario)
+
+
+def test_looped_audio_and_the_simulators_cpu_meter() -> None:
+    """`loop` keeps the caller talking past the end of its audio; the meter counts the
+    simulator's own work (clock, B-channel reads, D-channel) only while it is on."""
+    async def scenario(sim: PstnSimulator, trunk: PriTrunk) -> None:
+        offered: list[Channel] = []
+        trunk.on_incoming = offered.append
+        heard = bytearray()
+        task = asyncio.ensure_future(
+            sim.call("9002", CALLER, audio=tone(1000, 0.1), loop=True, seconds=None))
+        await until(lambda: bool(offered))
+        ch = offered[0]
+        assert isinstance(ch, PriChannel)
+        ch.leg.on_frame = heard.extend
+        ch.answer()
+        assert sim.stop_meter() is None  # never started
+        sim.start_meter()
+        for _ in range(25):  # 0.5 s of the box talking back
+            ch.leg.write(tone(400, 0.02))
+            await asyncio.sleep(0.02)
+        await until(lambda: len(heard) >= 8000 * 0.5)
+        meter = sim.stop_meter()
+        assert meter is not None
+        assert meter["sections"] >= 20 and meter["cpu_ns"] > 0
+        assert 0.4 < meter["seconds"] < 5
+        assert meter["buffered_bytes"] >= 8000 * 0.3  # what it heard of the box
+        # five times the 0.1 s of audio, all of it tone: the loop, not silence
+        assert rms_dbfs(bytes(heard[-4000:])) > -20
+        ch.hangup(Cause.NORMAL_CLEARING)
+        await task
+        assert sim.stop_meter() is None
+
+    run(scenario)

@@ -86,8 +86,11 @@ from bench.box_load import (
     wait_exit,
 )
 from bench.box_load import Options as LoadOptions
+from drivers.sim.audio import tone
 from firmware.cli.errors import CliError
 from firmware.cli.status import query, switchd_socket
+from firmware.media.codecs import Codec
+from firmware.media.dtmf_detect import InbandDtmf
 from tests.peers.wav import active_seconds, read_wav, rms
 
 DID = "62001234"
@@ -204,6 +207,21 @@ def dispatch_cost_us(seconds: float = 3.0, lines: int = 30) -> float:
         for a, b in pairs:
             a.close()
             b.close()
+
+
+def dtmf_cost_us(frames: int = 5000) -> float:
+    """CPU per 20 ms frame of the box's in-band DTMF detector (spandsp, which every
+    E1 B-channel runs on what the caller says; a SIP leg gets RFC 4733 events instead),
+    measured alone on the callers' tone, in µs."""
+    detector = InbandDtmf(Codec.PCMA)
+    frame = tone(TONE_HZ, 0.02, TONE_LEVEL)
+    try:
+        t0 = time.thread_time_ns()
+        for _ in range(frames):
+            detector.feed(frame)
+        return round((time.thread_time_ns() - t0) / frames / 1000, 2)
+    finally:
+        detector.close()
 
 
 class PstnCallers:
@@ -439,6 +457,8 @@ class E1Run(LoadRun):
             self.meta["dispatch_us"] = dispatch_cost_us()
             log(f"event loop work around a callback, unseen by the meter: "
                 f"{self.meta['dispatch_us']} µs")
+        self.meta["dtmf_us"] = dtmf_cost_us()
+        log(f"in-band DTMF detection: {self.meta['dtmf_us']} µs per frame")
         self.start_box()
         self.register()
         if o.idle > 0:
@@ -580,6 +600,9 @@ def figures(run: E1Run) -> dict[str, Any]:
         box = out.get("e1_box", total)
         if box is not None and sip > 0:
             out["e1_box_over_sip"] = round(box / sip, 2)
+    dtmf = run.meta.get("dtmf_us")
+    if dtmf is not None:
+        out["e1_dtmf_detect"] = round(dtmf * 50 * n / 1e4, 2)  # % of a core, n lines
     if idle is not None:
         # what each call adds to an idle box
         for key, name in (("e1_box", "e1_added_per_call"), ("sip_switchd", "sip_added_per_call")):
@@ -642,6 +665,10 @@ def summary(run: E1Run) -> str:
         lines.append(f"SIP -> SIP, recorded, same box and run: {f['sip_switchd']}% "
                      f"({f['sip_per_call']}% per call); E1 (box alone) / SIP: "
                      f"{_f(f.get('e1_box_over_sip'))}")
+    if "e1_dtmf_detect" in f:
+        lines.append(f"of the box's E1 share, in-band DTMF detection on {n} lines: "
+                     f"{f['e1_dtmf_detect']}% ({run.meta.get('dtmf_us')} µs per frame, "
+                     "measured alone)")
     if "idle_switchd" in f:
         lines.append(f"idle box {f['idle_switchd']}%; added per call over idle: E1 (box alone) "
                      f"{_f(f.get('e1_added_per_call'), 3)}%, SIP "

@@ -600,6 +600,8 @@ def figures(run: E1Run) -> dict[str, Any]:
         box = out.get("e1_box", total)
         if box is not None and sip > 0:
             out["e1_box_over_sip"] = round(box / sip, 2)
+            if "e1_box_min" in out:
+                out["e1_box_min_over_sip"] = round(out["e1_box_min"] / sip, 2)
     dtmf = run.meta.get("dtmf_us")
     if dtmf is not None:
         out["e1_dtmf_detect"] = round(dtmf * 50 * n / 1e4, 2)  # % of a core, n lines
@@ -664,7 +666,7 @@ def summary(run: E1Run) -> str:
     if "sip_per_call" in f:
         lines.append(f"SIP -> SIP, recorded, same box and run: {f['sip_switchd']}% "
                      f"({f['sip_per_call']}% per call); E1 (box alone) / SIP: "
-                     f"{_f(f.get('e1_box_over_sip'))}")
+                     f"{_f(f.get('e1_box_min_over_sip'))}-{_f(f.get('e1_box_over_sip'))}")
     if "e1_dtmf_detect" in f:
         lines.append(f"of the box's E1 share, in-band DTMF detection on {n} lines: "
                      f"{f['e1_dtmf_detect']}% ({run.meta.get('dtmf_us')} µs per frame, "

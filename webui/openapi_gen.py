@@ -20,8 +20,10 @@ DEVICE_DOC = {
     "MakeCall": "Click to dial: ring `device` (the caller's own phone); when it is picked "
                 "up, dial `to` (an extension or hotline number as is, anything else out "
                 "through the trunk).",
-    "Answer": "Answer the call ringing at `device` (needs a phone that can be answered "
-              "remotely; this firmware answers 501 with the reason).",
+    "Answer": "Answer the call ringing at `device` from here: the box sends the phone "
+              "NOTIFY Event: talk and the phone picks up (Yealink, Polycom, Grandstream). "
+              "Only for extensions with remote answer on; otherwise 501 with the reason, "
+              "409 when nothing rings there.",
     "ClearConnection": "Hang up `device`'s part of its call; while it only rings, refuse "
                        "the offer (the queue offers the caller to someone else).",
     "Hold": "Put the other party on hold (they hear music).",

@@ -59,6 +59,8 @@ class SipChannel(Channel):
         self.remote_uri = ""
         self.remote_target = ""
         self.route_set: list[str] = []
+        # headers the switch adds to our first INVITE (Call-Info answer-after: remote answer)
+        self.invite_headers: list[tuple[str, str]] = []
         self.local_cseq = secrets.randbelow(10000) + 1
         self.leg: RtpLeg | None = None
         self.codec: tuple[Codec, int] | None = None
@@ -236,6 +238,8 @@ class SipChannel(Channel):
             return
         body = self.local_sdp("sendrecv", offer_codecs=codecs)
         req = self.new_request("INVITE", body, "application/sdp")
+        for name, value in self.invite_headers:
+            req.headers.add(name, value)
         self.invite_ctxn = self.ep.send_request(req, self.dest, self)
 
     def on_response(self, resp: Response, txn: ClientTransaction) -> None:

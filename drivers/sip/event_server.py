@@ -105,6 +105,12 @@ class SipEventServer:
         txn = self.ep.send_request(req, dest, None)
         txn.data = NotifyTxn(self, None)
 
+    def send_notify(self, req: Request, dest: Address) -> None:
+        """An out-of-dialog NOTIFY built elsewhere (remote answer: Event: talk)."""
+        self.counters["unsolicited"] += 1
+        txn = self.ep.send_request(req, dest, None)
+        txn.data = NotifyTxn(self, None)
+
     def stop(self) -> None:
         """Tell every subscriber we are going away (they re-subscribe when we are back)."""
         self._send(self.notifier.terminate_all("deactivated", self._now()))
@@ -131,6 +137,8 @@ class SipEventServer:
             self.counters["notify_failures"] += 1
             if sub is None:
                 log.info("unsolicited NOTIFY refused: %d", status)
+        elif sub is None:
+            log.debug("unsolicited NOTIFY answered %d", status)
         if sub is None:
             return
         if status >= 300 and sub.state.value == "active":

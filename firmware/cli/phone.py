@@ -71,6 +71,10 @@ def add_parsers(ext_sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                    help="the desk phone rings alone this long first (default 10; 0: both "
                    "at once)")
     q.add_argument("--voicemail", type=_on_off, metavar="on|off", help="voicemail")
+    q.add_argument("--remote-answer", type=_on_off, metavar="on|off",
+                   help="the desk may answer this phone (CTI Answer, click-to-dial picks up "
+                   "by itself): only for phones that take NOTIFY Event: talk and "
+                   "Call-Info answer-after (Yealink, Polycom, Grandstream, BroadSoft)")
     pin = q.add_mutually_exclusive_group()
     pin.add_argument("--voicemail-pin-stdin", action="store_true",
                      help="read the voicemail PIN (4-12 digits) from stdin")
@@ -113,7 +117,8 @@ def _features(number: str) -> ExtFeatures:
         return OFF
     return ExtFeatures(row.forward_always, row.forward_busy, row.forward_no_answer,
                        int(row.no_answer_timeout), bool(row.dnd), row.mobile,
-                       int(row.mobile_delay), bool(row.voicemail), row.voicemail_pin_hash)
+                       int(row.mobile_delay), bool(row.voicemail), row.voicemail_pin_hash,
+                       bool(row.remote_answer))
 
 
 def ext_set(data_dir: Path, args: argparse.Namespace) -> int:
@@ -152,6 +157,8 @@ def ext_set(data_dir: Path, args: argparse.Namespace) -> int:
             changes["mobile_delay"] = args.mobile_delay
         if args.voicemail is not None:
             changes["voicemail"] = args.voicemail
+        if args.remote_answer is not None:
+            changes["remote_answer"] = args.remote_answer
     except FeatureError as e:
         raise CliError(str(e)) from None
     if args.voicemail_pin_stdin:
@@ -189,6 +196,8 @@ def _describe(f: ExtFeatures) -> str:
         parts.append(f"one-number {f.mobile} after {f.mobile_delay} s")
     if f.voicemail:
         parts.append("voicemail" + (" with PIN" if f.pin_hash else " (no PIN)"))
+    if f.remote_answer:
+        parts.append("remote answer")
     return ", ".join(parts) or "no features"
 
 
@@ -210,6 +219,7 @@ def ext_show(data_dir: Path, number: str) -> int:
         ("one-number mobile", f"{f.mobile} after {f.mobile_delay} s" if f.mobile else "off"),
         ("voicemail", "on" if f.voicemail else "off"),
         ("voicemail PIN", "set" if f.pin_hash else "not set"),
+        ("remote answer", "on" if f.remote_answer else "off"),
         ("messages", f"{new} new, {saved} saved"),
     ]
     print(format_table(("extension " + number, ""), rows))

@@ -28,11 +28,12 @@ from firmware.cti.protocol import (
 )
 from firmware.switch.callcontrol import CallControlError
 from firmware.switch.causes import Cause
-from firmware.switch.channel import Channel, Party
+from firmware.switch.channel import Channel, ChannelState, Party
 from firmware.switch.ringing import RingingLegs
 
 if TYPE_CHECKING:
     from firmware.switch.core import Switch
+    from firmware.switch.features.remote_answer import RemoteAnswer
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class CtiCommands:
         self.switch = switch
         self.model = model
         self.snapshot = snapshot
+        self.remote_answer: RemoteAnswer | None = None  # set with the phone features
+        self._dialing: dict[str, _ClickToDial] = {}  # device -> its click-to-dial ring
         self.handlers: dict[str, Handler] = {
             "MakeCall": self.make_call,
             "Answer": self.answer,
@@ -151,10 +154,49 @@ class CtiCommands:
 
     # --- ringing and clearing ----------------------------------------------------------------
     def answer(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Answer `device`'s ringing phone from here: only for extensions whose phone
+        takes NOTIFY Event: talk (the remote answer feature); the phone then answers the
+        box's INVITE as if picked up, and Established follows as usual."""
         device = text(req, "device")
-        raise CtiError(NOT_SUPPORTED, f"the phone at {device} cannot be answered from here: "
-                       "answer on the phone (remote answer needs the phone's SIP auto-answer "
-                       "or talk-event support, which this firmware does not drive yet)")
+        call_id = text(req, "call", required=False) or None
+        ra = self.remote_answer
+        if ra is None or not ra.allowed(device):
+            raise CtiError(NOT_SUPPORTED, f"the phone at {device} cannot be answered from "
+                           "here: enable remote answer for it (extension features; only "
+                           "for phones that support it), or answer on the phone")
+        found = self._ringing_at(device, call_id)
+        if found is None:
+            raise CtiError(REFUSED, f"nothing rings at {device}"
+                           + (f" for call {call_id}" if call_id else ""))
+        cid, legs = found
+        if not sum(ra.answer(leg) for leg in legs):
+            raise CtiError(NOT_SUPPORTED, f"the phone at {device} cannot be answered from "
+                           "here: it is not a SIP phone the box rings")
+        return {"call": cid, "answering": device}
+
+    def _ringing_at(self, device: str, call_id: str | None
+                    ) -> tuple[str, list[Channel]] | None:
+        """The legs ringing `device` for one offer: (call id, legs); "" for click to dial,
+        which has no call until the phone answers."""
+        def ringing(legs: list[Channel]) -> list[Channel]:
+            return [leg for leg in legs if leg.peer_name == device
+                    and leg.state is not ChannelState.UP and not leg.ended]
+
+        acd = self.switch.acd
+        if acd is not None:
+            for (cid, _agent), offer in list(acd.offers.items()):
+                live = call_id in (None, cid) and offer.answered is None and not offer.done
+                if live and (legs := ringing(offer.legs)):
+                    return cid, legs
+        for call in list(self.switch.calls.values()):
+            if call_id in (None, call.id) and call.b is None and (
+                    legs := ringing(list(call.forks))):
+                return call.id, legs
+        ring = self._dialing.get(device)
+        live = call_id is None and ring is not None and not ring.done
+        if live and ring is not None and ring.answered is None and (legs := ringing(ring.legs)):
+            return "", legs
+        return None
 
     def clear_connection(self, req: dict[str, Any]) -> dict[str, Any]:
         """Hang up `device`'s part of its call; while it only rings, refuse the offer."""
@@ -217,6 +259,11 @@ class CtiCommands:
             raise CtiError(REFUSED, f"{device} is not registered")
         ring.legs = list(placed)
         ring.timer = asyncio.get_running_loop().call_later(MAKE_CALL_RING, ring.give_up)
+        self._dialing[device] = ring
+        ra = self.remote_answer
+        if ra is not None and ra.allowed(device) and ra.auto_answer(placed):
+            # the INVITEs leave after this returns: the phone picks up by itself
+            return {"ringing": device, "to": to, "auto_answer": True}
         return {"ringing": device, "to": to}
 
     def _agent_at(self, device: str) -> str | None:

@@ -476,6 +476,13 @@ def _m0006_cti_desk(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None
         run_sql(db, statement)
 
 
+def _m0007_remote_answer(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    # Per-extension consent to answer the phone from the desk (CTI Answer, click-to-dial
+    # picking up by itself): off unless an admin says the phone supports it.
+    run_sql(db, 'ALTER TABLE "extension_features" ADD COLUMN "remote_answer" INTEGER NOT '
+            "NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _m0001_initial),
     Migration(2, "per-extension digest algorithms", _m0002_digest_algorithms),
@@ -483,6 +490,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "call-center configuration", _m0004_site_config),
     Migration(5, "phone features, ring groups, voicemail", _m0005_phone_features),
     Migration(6, "agent desktop, customers, call notes, API tokens", _m0006_cti_desk),
+    Migration(7, "remote answer per extension", _m0007_remote_answer),
 )
 
 

@@ -148,6 +148,8 @@ class ExtensionFeatures(BaseModel):
     mobile_delay = peewee.IntegerField(default=10)  # desk rings alone this long
     voicemail = peewee.BooleanField(default=False)
     voicemail_pin_hash = peewee.CharField(default="")  # argon2id; "" = no PIN
+    # the box may answer this phone's ringing calls (NOTIFY Event: talk, answer-after=0)
+    remote_answer = peewee.BooleanField(default=False)
     updated = peewee.FloatField(default=time.time)
 
     class Meta:

@@ -105,6 +105,7 @@ class SwitchDaemon:
         self._setup_call_control()
         self.features = PhoneFeatures(self.switch, self.data)
         await self.features.start(self.sip)
+        self.cti.commands.remote_answer = self.features.remote_answer
         self.sip.on_incoming = self.switch.incoming
         self.telephony = _telephony(args.board)
         handlers: dict[str, Handler] = {

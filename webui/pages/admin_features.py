@@ -47,12 +47,13 @@ def features_of(number: str) -> dict[str, Any]:
     if row is None:
         return {"forward_always": "", "forward_busy": "", "forward_no_answer": "",
                 "no_answer_timeout": 20, "dnd": False, "mobile": "", "mobile_delay": 10,
-                "voicemail": False, "pin": False}
+                "voicemail": False, "pin": False, "remote_answer": False}
     return {"forward_always": row.forward_always, "forward_busy": row.forward_busy,
             "forward_no_answer": row.forward_no_answer,
             "no_answer_timeout": row.no_answer_timeout, "dnd": bool(row.dnd),
             "mobile": row.mobile, "mobile_delay": row.mobile_delay,
-            "voicemail": bool(row.voicemail), "pin": bool(row.voicemail_pin_hash)}
+            "voicemail": bool(row.voicemail), "pin": bool(row.voicemail_pin_hash),
+            "remote_answer": bool(row.remote_answer)}
 
 
 def group_of(number: str) -> dict[str, Any] | None:
@@ -130,6 +131,7 @@ def register(web: Web) -> None:
                     errors[k] = str(e)
         form["dnd"] = f.get("dnd") == "1"
         form["voicemail"] = f.get("voicemail") == "1"
+        form["remote_answer"] = f.get("remote_answer") == "1"
         pin = f.getunicode("pin", "").strip()
         clear_pin = f.get("clear_pin") == "1"
         if pin and (reason := weak_pin_reason(number, pin)):
@@ -140,7 +142,8 @@ def register(web: Web) -> None:
             bottle.response.status = 400
             return ctx.render("admin_feature_form.tpl", number=number, form=form, errors=errors)
         row: dict[str, Any] = {k: form[k] for k in (*FORWARDS, "no_answer_timeout", "dnd",
-                                                     "mobile", "mobile_delay", "voicemail")}
+                                                     "mobile", "mobile_delay", "voicemail",
+                                                     "remote_answer")}
         row["updated"] = time.time()
         if pin:
             row["voicemail_pin_hash"] = hash_pin(pin)

@@ -17,6 +17,8 @@
 <small class="hint">{{_('Forward to an extension, a ring group (5000-5099) or 0 + an outside number. Empty: off.')}}</small>
 <label><input type="checkbox" name="dnd" value="1" {{'checked' if form.get('dnd') else ''}}> {{_('Do not disturb')}}</label>
 <label><input type="checkbox" name="voicemail" value="1" {{'checked' if form.get('voicemail') else ''}}> {{_('Voicemail')}}</label>
+<label><input type="checkbox" name="remote_answer" id="f-remote_answer" value="1" {{'checked' if form.get('remote_answer') else ''}}> {{_('Remote answer')}}</label>
+<small class="hint">{{_('The agent desk may answer this phone, and click-to-dial picks it up by itself. Only for phones that accept it (Yealink, Polycom, Grandstream: NOTIFY Event: talk and Call-Info answer-after).')}}</small>
 <div class="field{{' has-error' if 'pin' in errors else ''}}" data-field="pin">
 <label>{{_('New voicemail PIN')}} <input name="pin" id="f-pin" type="password" autocomplete="new-password" inputmode="numeric"></label>
 % if 'pin' in errors:

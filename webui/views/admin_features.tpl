@@ -6,11 +6,11 @@
 % end
 <p class="hint">{{_('Users can also set these from their phone: *72/*73 forward, *90/*91 on busy, *92/*93 on no answer, *78/*79 do not disturb.')}}</p>
 <table id="features">
-<thead><tr><th>{{_('Extension')}}</th><th>{{_('Name')}}</th><th>{{_('Forward always')}}</th><th>{{_('Forward on busy')}}</th><th>{{_('Forward on no answer')}}</th><th>{{_('Do not disturb')}}</th><th>{{_('Mobile')}}</th><th>{{_('Voicemail')}}</th><th></th></tr></thead>
+<thead><tr><th>{{_('Extension')}}</th><th>{{_('Name')}}</th><th>{{_('Forward always')}}</th><th>{{_('Forward on busy')}}</th><th>{{_('Forward on no answer')}}</th><th>{{_('Do not disturb')}}</th><th>{{_('Mobile')}}</th><th>{{_('Voicemail')}}</th><th>{{_('Remote answer')}}</th><th></th></tr></thead>
 <tbody>
 % for r in rows:
 <tr data-number="{{r['number']}}"><td>{{r['number']}}</td><td>{{r['name']}}</td><td>{{r['forward_always']}}</td><td>{{r['forward_busy']}}</td><td>{{r['forward_no_answer']}}</td>
-<td>{{_('yes') if r['dnd'] else ''}}</td><td>{{r['mobile']}}</td><td>{{_('yes') if r['voicemail'] else ''}}</td>
+<td>{{_('yes') if r['dnd'] else ''}}</td><td>{{r['mobile']}}</td><td>{{_('yes') if r['voicemail'] else ''}}</td><td>{{_('yes') if r.get('remote_answer') else ''}}</td>
 <td>
 % if ctx.can('site.edit'):
 <a href="/admin/features/{{r['number']}}/edit">{{_('Edit')}}</a>

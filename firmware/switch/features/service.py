@@ -30,6 +30,7 @@ from firmware.switch.features.lamps import Lamps
 from firmware.switch.features.mailboxes import VoicemailStore, load_index
 from firmware.switch.features.pin import PinGuard
 from firmware.switch.features.prompter import AppSession, LivePrompter, answer, ask
+from firmware.switch.features.remote_answer import RemoteAnswer
 from firmware.switch.features.settings import (
     GROUP_NUMBER,
     FeatureStore,
@@ -58,6 +59,8 @@ class PhoneFeatures:
                            lambda box: self.store.table.of(box).voicemail,
                            lambda: self.switch.acd)
         self.events: SipEventServer | None = None
+        self.remote_answer = RemoteAnswer(lambda ext: self.store.table.of(ext).remote_answer,
+                                          lambda: self.events)
         self.loop = asyncio.get_running_loop()
 
     # --- lifecycle ---------------------------------------------------------------------

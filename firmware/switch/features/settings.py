@@ -52,6 +52,7 @@ class ExtFeatures:
     mobile_delay: int = 10
     voicemail: bool = False
     pin_hash: str = ""  # argon2id of the voicemail PIN; "" = none
+    remote_answer: bool = False  # the phone takes NOTIFY Event: talk / answer-after=0
 
     def public(self) -> dict[str, object]:
         """What may be shown or logged: everything but the PIN hash."""
@@ -157,7 +158,8 @@ def load_table() -> FeatureTable:
     exts = {
         r.number: ExtFeatures(r.forward_always, r.forward_busy, r.forward_no_answer,
                               int(r.no_answer_timeout), bool(r.dnd), r.mobile,
-                              int(r.mobile_delay), bool(r.voicemail), r.voicemail_pin_hash)
+                              int(r.mobile_delay), bool(r.voicemail), r.voicemail_pin_hash,
+                              bool(r.remote_answer))
         for r in ExtensionFeatures.select()
     }
     members: dict[int, list[GroupMember]] = {}

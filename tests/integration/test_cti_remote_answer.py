@@ -68,6 +68,8 @@ def test_desk_answers_the_ringing_phone(box: Box, phones: SipPhones, events: Eve
     assert n.start_line == f"NOTIFY sip:9002@127.0.0.1:{port} SIP/2.0", n.start_line
     assert "<sip:9002@" in (n.header("To") or "") and ";tag=" not in (n.header("To") or "")
     assert "sip:9001@" in (n.header("From") or ""), n  # the caller the phone shows
+    ringing = phone.sent(status=180)
+    assert ringing and stamp(n) >= stamp(ringing[0]), "talk only once the phone rings"
     invite = phone.requests("INVITE")[0]
     assert n.header("Call-ID") != invite.header("Call-ID"), "out of dialog"
     answered = [m for m in phone.sent(status=200) if "INVITE" in (m.header("CSeq") or "")]

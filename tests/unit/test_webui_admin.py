@@ -373,6 +373,14 @@ def test_extension_features_and_ring_groups(box: Box) -> None:
     assert row.forward_busy == "8002" and row.dnd and row.voicemail_pin_hash.startswith("$argon2")
     entry = OpLog.select().where(OpLog.action == "features.edit").get()
     assert "7393" not in (entry.after or "") and json.loads(entry.after or "{}")["pin"] is True
+    assert not row.remote_answer  # off unless ticked
+    r = c.post("/admin/features/8001", {"csrf": csrf, "forward_busy": "8002",
+                                        "no_answer_timeout": "20", "mobile_delay": "10",
+                                        "remote_answer": "1"})
+    assert r.status == 200
+    assert ExtensionFeatures.get(ExtensionFeatures.number == "8001").remote_answer
+    form = c.get("/admin/features/8001/edit")
+    assert 'id="f-remote_answer" value="1" checked' in form.text
     r = c.post("/admin/ringgroups", {"csrf": csrf, "number": "5001", "name": "维修组",
                                      "strategy": "sequential", "ring_timeout": "20",
                                      "members": "8001, 8002:15", "fallback": "vm:8001",

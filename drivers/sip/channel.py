@@ -200,6 +200,7 @@ class SipChannel(Channel):
         elif self.direction is Direction.OUTBOUND:
             self._cancel()
         self._release()
+        self._detach()
 
     def _cancel(self) -> None:
         ctxn = self.invite_ctxn
@@ -344,6 +345,15 @@ class SipChannel(Channel):
         self._release()
         if self.listener:
             self.listener.channel_hungup(self, cause)
+        self._detach()
+
+    def _detach(self) -> None:
+        # The endpoint keeps an ended dialog for 32 s to answer late retransmissions; it
+        # must not keep the call with it (its other legs, bridge, recorder, hunt...):
+        # at 100 calls/s that was 3 000 dead calls in the heap and garbage collections
+        # that paused switchd for 200 ms.
+        self.listener = None
+        self.leg = None
 
     # Requests from the remote ---------------------------------------------------------------
     def on_request(self, req: Request, txn: ServerTransaction) -> None:

@@ -36,6 +36,7 @@ from firmware.switch.directory import ExtensionDirectory
 from firmware.switch.features.service import PhoneFeatures
 from firmware.switch.router import Router
 from firmware.switch.site_runtime import SiteRuntime, load_failed, site_clock
+from firmware.system.gc_pauses import freeze_startup_objects, watch_pauses
 from firmware.system.notify import notify_ready, notify_stopping, notify_watchdog, setup_logging
 
 log = logging.getLogger("ccbox.switchd")
@@ -128,6 +129,10 @@ class SwitchDaemon:
         log.info("switchd ready: SIP udp+tcp %s:%d, RTP %d-%d, %d extensions, "
                  "%d registrations restored", args.bind, args.sip_port, rtp_min, rtp_max,
                  len(self.directory.all()), restored)
+        watch_pauses()
+        if not os.environ.get("CCBOX_NO_GC_FREEZE"):
+            log.debug("%d startup objects exempt from garbage collection",
+                      freeze_startup_objects())
         notify_ready()
         tasks = [loop.create_task(self._refresh_directory()), loop.create_task(self._watchdog())]
         await self.stop_event.wait()

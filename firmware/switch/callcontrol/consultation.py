@@ -46,6 +46,7 @@ class Consultation:
     target: Channel | None = None
     bridge: Bridge | None = None
     complete_on_answer: bool = False  # the holder hung up while the target rang
+    holder_dropped: bool = False  # the holder's leg has left the call
     # a consultation into a queue or an IVR is a call of its own (`via`), whose caller
     # leg (`proxy`) lends the holder's media: the agent waits in the queue like a caller
     via: Call | None = None
@@ -203,6 +204,7 @@ class Consultations:
         call, holder = cons.call, cons.holder
         self.cc.transfers.agent_left(call, holder, f"attended:{cons.number}")
         holder.listener = None
+        cons.holder_dropped = True
         if not holder.ended:
             holder.hangup(Cause.NORMAL_CLEARING)
         call._release_device(holder)
@@ -214,7 +216,7 @@ class Consultations:
         self.active.pop(call.id, None)
         if cons.bridge is not None:
             cons.bridge.stop()
-        if not cons.holder.ended or cons.holder.listener is call:
+        if not cons.holder_dropped:
             self._drop_holder(cons)
         target.listener = call
         self.cc.transfers.join_as_b(call, cons.held, target, f"{kind}:{cons.number}")

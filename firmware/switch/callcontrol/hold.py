@@ -60,8 +60,8 @@ class Holding:
         """CSTA ClearConnection: `device` leaves the call as if it hung up (so while
         consulting this completes the transfer, in a 3-way the others go on)."""
         call, ch = self.cc.lookup.resolve(call_id, device)
+        listener = ch.listener  # before the hangup: an ended SIP leg lets its call go
         ch.hangup(Cause.NORMAL_CLEARING)
-        listener = ch.listener
         if listener is not None:
             listener.channel_hungup(ch, Cause.NORMAL_CLEARING)
         return {"call": call.id, "cleared": leg_name(ch)}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from firmware.acd import AcdConfig
 from firmware.ivr import Flow, IvrEnv
 from firmware.ivr.caller import matches
+from firmware.ivr.http_lookup import HttpLookupConfig
 from firmware.ivr.timerules import (
     DEFAULT_TZ,
     HolidayCalendar,
@@ -154,6 +155,7 @@ class Site:
     prompts: frozenset[str] = frozenset()  # uploaded prompt names
     # generated flows for treatment "prompt" (answer, play, hang up), by prompt name
     treatment_flows: Mapping[str, Flow] = field(default_factory=dict)
+    lookups: Mapping[str, HttpLookupConfig] = field(default_factory=dict)  # by name
 
     def may_monitor(self, supervisor: str, agent: str) -> bool:
         """May `supervisor` (an extension) listen/whisper/barge on agent `agent`?

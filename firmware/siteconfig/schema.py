@@ -245,6 +245,54 @@ PROMPT = Obj("prompt", (
 
 FLOW = AnyMapping()
 
+
+def _check_lookup(value: dict[str, Any], path: DocPath, found: Findings, label: str) -> None:
+    from firmware.ivr.http_lookup import parse_template, url_problem
+
+    problem = url_problem(value["url"])
+    if problem:
+        found.error((*path, "url"), problem, label)
+        return
+    placeholders, _ = parse_template(value["url"])
+    if value["params"]:
+        for name in placeholders:
+            if name not in value["params"]:
+                found.error((*path, "url"), f"unknown placeholder {{{name}}} (params: "
+                            f"{', '.join(value['params'])})", label)
+    for header in value["headers"]:
+        if header.lower() == "authorization":
+            found.error((*path, "headers", header), "put the token in `bearer_token` (a "
+                        "secret: masked in exports, never logged)", label)
+    for var, dotted in value["outputs"].items():
+        if any(not p for p in dotted.split(".")):
+            found.error((*path, "outputs", var), f"{dotted!r} is not a dotted path "
+                        "(e.g. due.date)", label)
+    if not value["outputs"]:
+        found.error((*path, "outputs"), "name at least one variable the lookup sets", label)
+
+
+HEADER_NAME = Str(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}", "an HTTP header name")
+LOOKUP = Obj("lookup", (
+    Field("name", NAME, doc="what a flow's lookup node calls it (`adapter: NAME`)"),
+    Field("type", Enum(("http",)), "http", "http: a JSON answer over HTTP(S)"),
+    Field("url", Str(max_len=2000), doc="URL template; `{param}` placeholders take the "
+          "flow's params, URL-encoded"),
+    Field("method", Enum(("GET", "POST")), "GET",
+          "GET: params not in the URL go in the query; POST: they are a JSON body"),
+    Field("params", ListOf(NAME, unique=True), [],
+          "parameters a flow must give (default: the URL's placeholders)"),
+    Field("outputs", MapOf(NAME, Str(r"[^\s]+", "a dotted path such as due.date")),
+          doc="flow variable -> dotted path in the JSON answer"),
+    Field("timeout", Float(positive=True, max=30), 5, "seconds for the HTTP request"),
+    Field("headers", MapOf(HEADER_NAME, Str(allow_empty=True, max_len=1000)), {},
+          "extra request headers (not for secrets: use bearer_token)"),
+    Field("bearer_token", Nullable(Str(allow_empty=True, max_len=1000)), None,
+          "sent as `Authorization: Bearer ...`; a secret: exported only with "
+          "--with-secrets, never logged; on import, left out: the stored one is kept",
+          secret=True),
+    Field("description", Str(allow_empty=True), "", "free text"),
+), key="name", extra=_check_lookup)
+
 # Section name -> type, in document (and export) order.
 SECTIONS: dict[str, FieldType] = {
     "extensions": ListOf(EXTENSION),
@@ -260,11 +308,13 @@ SECTIONS: dict[str, FieldType] = {
     "autolock": ListOf(AUTOLOCK),
     "prompts": ListOf(PROMPT),
     "ivr_flows": ListOf(FLOW),
+    "lookups": ListOf(LOOKUP),
 }
 # The field naming each object of a list section (labels, duplicates).
 KEYS = {"extensions": "number", "trunks": "name", "dids": "number", "queues": "name",
         "agents": "id", "schedules": "name", "calendars": "name", "caller_lists": "name",
-        "blacklist": "number", "autolock": "name", "prompts": "name", "ivr_flows": "id"}
+        "blacklist": "number", "autolock": "name", "prompts": "name", "ivr_flows": "id",
+        "lookups": "name"}
 
 
 def empty_document() -> dict[str, Any]:

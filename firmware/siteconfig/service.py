@@ -80,6 +80,10 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any],
                 new_items = {k: {**x, "password": old_items[k].get("password")}
                              if x.get("password") is None and k in old_items else x
                              for k, x in new_items.items()}
+            if name == "lookups":  # no token given: the stored one is kept
+                new_items = {k: {**x, "bearer_token": old_items[k].get("bearer_token")}
+                             if x.get("bearer_token") is None and k in old_items else x
+                             for k, x in new_items.items()}
             before = {k: _comparable(name, x) for k, x in old_items.items()}
             after = {k: _comparable(name, x) for k, x in new_items.items()}
             d.added = [k for k in after if k not in before]

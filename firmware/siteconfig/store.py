@@ -46,6 +46,7 @@ from firmware.siteconfig.schema import DEFAULT_TZ, SCHEMA_VERSION, SECTIONS
 
 _BATCH = 500  # rows per INSERT (far below SQLite's bound-parameter limit)
 ACD_SETTING = "site.acd"
+LOOKUPS_SETTING = "site.lookups"  # a JSON list: a handful of small objects, no table
 SEEDED_SETTING = "site.seeded"  # set once the demo (or any import) configured the box
 
 
@@ -121,7 +122,28 @@ def load_document() -> dict[str, Any]:
         {**json.loads(f.data), "version": f.version}
         for f in IvrFlow.select().where(IvrFlow.active).order_by(IvrFlow.position,
                                                                   IvrFlow.id)]
+    doc["lookups"] = _load_lookups()
     return doc
+
+
+def _load_lookups() -> list[dict[str, Any]]:
+    raw = get_setting(LOOKUPS_SETTING)
+    items = json.loads(raw) if raw else []
+    return items if isinstance(items, list) else []
+
+
+def _save_lookups(items: list[dict[str, Any]]) -> None:
+    """A lookup given without `bearer_token` keeps its stored one (an export without
+    secrets imports back without losing it); "" removes it."""
+    stored = {x.get("name"): x.get("bearer_token") for x in _load_lookups()
+              if isinstance(x, dict)}
+    out = []
+    for x in items:
+        token = x.get("bearer_token")
+        if token is None:
+            token = stored.get(x["name"])
+        out.append({**x, "bearer_token": token or None})
+    set_setting(LOOKUPS_SETTING, json.dumps(out, ensure_ascii=False))
 
 
 def _load_queues() -> list[dict[str, Any]]:
@@ -243,6 +265,8 @@ def save_document(db: peewee.Database, doc: Mapping[str, Any],
                               created=created.get(p["name"], time.time()))
         if "ivr_flows" in todo:
             _save_flows(doc["ivr_flows"], report)
+        if "lookups" in todo:
+            _save_lookups(doc["lookups"])
         set_setting(SEEDED_SETTING, str(time.time()))
     return report
 

@@ -32,6 +32,7 @@ from firmware.ivr.adapters import BUILTIN_ADAPTERS, AdapterSpec
 from firmware.ivr.errors import Findings as FlowFindings
 from firmware.ivr.errors import FlowError
 from firmware.ivr.flow import TransferKind, TransferNode
+from firmware.ivr.http_lookup import HttpLookupConfig, parse_template
 from firmware.ivr.parse import parse_flow
 from firmware.ivr.prompts import CATALOGUE
 from firmware.ivr.timerules import HolidayCalendar, WeeklySchedule, parse_calendar, parse_schedule
@@ -215,15 +216,36 @@ def _build(doc: dict[str, Any], ctx: Context, found: Findings) -> Site:
     acd, logins, supervisors = _acd(b)
     blacklist = _blacklist(b)
     lists["blacklist"] = tuple(e.pattern for e in blacklist)
+    lookups = _lookups(b)
     env = IvrEnv(schedules=dict(b.schedules), calendars=dict(b.calendars), lists=lists,
-                 adapters=dict(ctx.adapters), uploaded_prompts=prompts)
+                 adapters={**ctx.adapters, **{n: c.spec for n, c in lookups.items()}},
+                 uploaded_prompts=prompts)
     flows = _flows(b, env)
     dids = _dids(b, trunks)
     autolock = _autolock(b, lists)
     treatment_flows = _treatment_flows(b, blacklist, autolock, env)
     return Site(extensions=extensions, trunks=trunks, dids=dids, acd=acd, logins=logins,
                 supervisors=supervisors, flows=flows, env=env, blacklist=blacklist,
-                autolock=autolock, prompts=prompts, treatment_flows=treatment_flows)
+                autolock=autolock, prompts=prompts, treatment_flows=treatment_flows,
+                lookups=lookups)
+
+
+def _lookups(b: _Builder) -> dict[str, HttpLookupConfig]:
+    """The configured HTTP lookups; their specs join the built-in adapters' for flows."""
+    out: dict[str, HttpLookupConfig] = {}
+    for i, x in enumerate(b.doc["lookups"]):
+        if x["name"] in b.ctx.adapters:
+            b.err(("lookups", i, "name"), f"{x['name']!r} is a built-in adapter",
+                  f"lookup {x['name']!r}")
+            continue
+        placeholders, _ = parse_template(x["url"])
+        params = tuple(x["params"]) or tuple(placeholders)
+        out[x["name"]] = HttpLookupConfig(
+            name=x["name"], url=x["url"], method=x["method"], params=params,
+            outputs=dict(x["outputs"]), timeout=float(x["timeout"]),
+            headers=dict(x["headers"]), bearer_token=x["bearer_token"] or None,
+            description=x["description"])
+    return out
 
 
 def _extensions(b: _Builder) -> tuple[ExtensionSpec, ...]:

@@ -230,8 +230,12 @@ class IvrSession:
         async def run() -> None:
             try:
                 result = await asyncio.wait_for(adapter.lookup(action.params), action.timeout)
-            except (AdapterError, TimeoutError) as e:
-                self._feed(LookupResult(action.request_id, error=str(e) or "timeout"))
+            except TimeoutError:
+                log.warning("call %s: lookup %s: no result within the node's timeout "
+                            "(%g s)", self.call.id, action.adapter, action.timeout)
+                self._feed(LookupResult(action.request_id, error="timeout"))
+            except AdapterError as e:
+                self._feed(LookupResult(action.request_id, error=str(e) or "failed"))
             except Exception as e:  # a broken adapter must not kill the call
                 log.exception("adapter %s failed", action.adapter)
                 self._feed(LookupResult(action.request_id, error=repr(e)))

@@ -31,6 +31,7 @@ from firmware.db.settings import get_setting
 from firmware.db.site_models import NumberLock
 from firmware.db.write_behind import WriteBehind
 from firmware.ivr.adapters import DemoBilling, LookupAdapter
+from firmware.ivr.http_lookup import HttpLookup
 from firmware.media.prompt_gen import PromptFiles
 from firmware.siteconfig import Context, Site, SiteInvalid, validate
 from firmware.siteconfig.store import load_document
@@ -58,8 +59,12 @@ def site_clock() -> Callable[[], float]:
     return lambda: time.time() + offset
 
 
-def adapters() -> dict[str, LookupAdapter]:
-    return {"demo_billing": DemoBilling()}
+def adapters(site: Site | None = None) -> dict[str, LookupAdapter]:
+    """The built-in adapters and the site's configured lookups (`lookups:`)."""
+    out: dict[str, LookupAdapter] = {"demo_billing": DemoBilling()}
+    if site is not None:
+        out.update({name: HttpLookup(cfg) for name, cfg in site.lookups.items()})
+    return out
 
 
 class SiteRuntime:
@@ -106,12 +111,13 @@ class SiteRuntime:
     def apply(self, site: Site, locks: list[Lock]) -> dict[str, Any]:
         sw = self.switch
         if sw.ivr is None:
-            sw.ivr = IvrServices(dict(site.flows), self.prompts, site.env, adapters(),
+            sw.ivr = IvrServices(dict(site.flows), self.prompts, site.env, adapters(site),
                                  self.clock)
         else:
-            # sessions already running hold their own Flow and env
+            # sessions already running hold their own Flow, env and adapters
             sw.ivr.flows = dict(site.flows)
             sw.ivr.env = site.env
+            sw.ivr.adapters = adapters(site)
         sw.router.routes = site.dids
         sw.router.treatment_flows = site.treatment_flows
         sw.router.clock = self.clock

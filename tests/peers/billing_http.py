@@ -66,8 +66,8 @@ class Billing:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = _answer  # noqa: N815
-            do_POST = _answer  # noqa: N815
+            do_GET = _answer
+            do_POST = _answer
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

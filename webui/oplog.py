@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from firmware.db.models import OpLog
 
 # Never written to the log, whatever a caller passes in.
-SECRET_KEYS = frozenset({"sip_password", "password", "password_hash", "csrf", "token"})
+SECRET_KEYS = frozenset({"sip_password", "password", "password_hash", "csrf", "token",
+                         "bearer_token"})
 
 
 def _json(value: Mapping[str, object] | None) -> str | None:

@@ -94,7 +94,11 @@ def test_import_during_calls_keeps_them_and_applies_to_the_next(
     out = import_site(box.data, changed_site(), "changed.yaml")
     assert "switchd applied it" in out, out
     states = {str(c["caller"]): c["state"] for c in active_calls(box.status())}
-    assert states == {"9001": "ivr", "9002": "queued"}, states  # applied mid-call
+    # applied mid-call: both calls are still there; the queued one may already ring (or
+    # talk to) the agent the import logged in, if the command returned more than the
+    # phone's 300 ms ring later (a loaded machine); which agent answered is checked below
+    assert states.get("9001") == "ivr" and states.get("9002") in ("queued", "ringing", "up"), \
+        states
     assert "IVR flow menu: version 2 active" in out, out
 
     # call 1 keeps the flow version it started with: key 1 still goes to 9002

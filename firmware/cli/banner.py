@@ -7,7 +7,8 @@ from firmware.config import BoxConfig
 
 
 def banner(cfg: BoxConfig, host: str, extensions: list[tuple[str, str, str]],
-           has_admin: bool = True) -> str:
+           has_admin: bool = True, rooms: list[str] | None = None,
+           room_pins: dict[str, str] | None = None) -> str:
     lines = [
         f"ccbox 呼叫中心一体机 — board {cfg.board}",
         f"  SIP server : {host}:{cfg.sip_port}  (UDP and TCP)",
@@ -31,5 +32,14 @@ def banner(cfg: BoxConfig, host: str, extensions: list[tuple[str, str, str]],
         ]
     else:
         lines.append("  No demo extensions (ccbox ext list --data DIR shows the accounts).")
+    if room_pins:
+        # stored as a hash: this first start is the only time the PIN can be shown
+        lines += ["", "  Conference rooms: dial the number, type the PIN, then # (the PIN is "
+                  "shown only now;", "  set another in the web UI: 系统配置 → 会议室).",
+                  format_table(("room", "PIN"), sorted(room_pins.items()), indent="    ")]
+    elif rooms:
+        lines += ["", f"  Conference rooms {', '.join(rooms)}: dial one, type its PIN, then #"
+                  " (PINs were shown", "  when set; set another in the web UI: 系统配置 → "
+                  "会议室)."]
     lines += ["", "  Stop with Ctrl-C."]
     return "\n".join(lines)

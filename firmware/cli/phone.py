@@ -12,6 +12,7 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import peewee
 
@@ -276,19 +277,14 @@ def group_save(data_dir: Path, args: argparse.Namespace, create: bool) -> int:
         check_group(new, exts.__contains__, (groups | {new.number}).__contains__)
     except FeatureError as e:
         raise CliError(str(e)) from None
-    with db.atomic():
-        if row is None:
-            row = RingGroup.create(number=new.number, name=new.name, strategy=new.strategy,
-                                   ring_timeout=new.ring_timeout, fallback=new.fallback,
-                                   enabled=new.enabled)
-        else:
-            RingGroup.update(name=new.name, strategy=new.strategy,
-                             ring_timeout=new.ring_timeout, fallback=new.fallback,
-                             enabled=new.enabled).where(RingGroup.id == row.id).execute()
-        RingGroupMember.delete().where(RingGroupMember.group == row.id).execute()
-        for i, m in enumerate(new.members):
-            RingGroupMember.create(group=row.id, position=i, extension=m.extension,
-                                   timeout=m.timeout)
+    # through the site configuration: the whole site is checked (a DID's group:NUMBER,
+    # an IVR transfer) and written in one transaction (decision 0020)
+    item = {"number": new.number, "name": new.name, "strategy": new.strategy,
+            "ring_timeout": new.ring_timeout, "fallback": new.fallback or None,
+            "enabled": new.enabled,
+            "members": [{"extension": m.extension, "timeout": m.timeout}
+                        for m in new.members]}
+    _site_change(data_dir, db, lambda svc: svc.upsert("ring_groups", item))
     print(f"ring group {new.number} {'added' if create else 'changed'}: {_group_line(new)}")
     _reload(data_dir)
     return 0
@@ -318,16 +314,23 @@ def group_list(data_dir: Path) -> int:
 
 def group_delete(data_dir: Path, number: str) -> int:
     db = open_db(data_dir)
-    try:
-        with db.atomic():
-            n = RingGroup.delete().where(RingGroup.number == number).execute()
-    except peewee.IntegrityError as e:
-        raise CliError(f"cannot delete ring group {number}: {e}") from None
-    if not n:
+    if RingGroup.get_or_none(RingGroup.number == number) is None:
         raise CliError(f"no ring group {number}")
+    _site_change(data_dir, db, lambda svc: svc.remove("ring_groups", number),
+                 f"cannot delete ring group {number}")
     print(f"ring group {number} deleted")
     _reload(data_dir)
     return 0
+
+
+def _site_change(data_dir: Path, db: peewee.Database, change: Any,
+                 refused: str = "refused") -> None:
+    from firmware.siteconfig import SiteInvalid, SiteService
+
+    try:
+        change(SiteService(data_dir, db, notify=lambda _d: None))
+    except SiteInvalid as e:
+        raise CliError(f"{refused}: " + "; ".join(str(err) for err in e.errors)) from None
 
 
 def dispatch(args: argparse.Namespace, data_dir: Path) -> int | None:

@@ -14,6 +14,7 @@ from firmware.config import BoxConfig, load_board
 from firmware.db.connection import open_db
 from firmware.db.demo import ensure_demo_data
 from firmware.db.models import User
+from firmware.db.site_models import ConferenceRoom
 from firmware.system.net import accepts_tcp, bind_problem, guess_advertise_host
 
 READY_LINE = "ccbox ready"
@@ -90,13 +91,15 @@ def run(cfg: BoxConfig, ready_timeout: float) -> int:
     load_board(cfg.board)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(cfg.data_dir)
-    demo = ensure_demo_data(db, cfg.data_dir)
+    room_pins: dict[str, str] = {}
+    demo = ensure_demo_data(db, cfg.data_dir, room_pins)
+    rooms = [r.number for r in ConferenceRoom.select().order_by(ConferenceRoom.number)]
     has_admin = User.select().where((User.role == "admin") & User.enabled).exists()
     db.close()
     host = cfg.advertise_host or guess_advertise_host(cfg.bind_host)
     _clear_stale_socket(switchd_socket(cfg.data_dir))
     _preflight(cfg)
-    print(banner(cfg, host, demo, has_admin), flush=True)
+    print(banner(cfg, host, demo, has_admin, rooms, room_pins), flush=True)
 
     def ready() -> None:
         # one write: unbuffered (PYTHONUNBUFFERED), print() writes the text and the newline

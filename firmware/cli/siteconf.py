@@ -113,6 +113,12 @@ def import_(data_dir: Path, path: Path, dry_run: bool) -> int:
               "`ccbox ext list --show-secrets` shows them again):", file=sys.stderr)
         for number, password in applied.generated_passwords.items():
             print(f"  {number}  {password}", file=sys.stderr)
+    if applied.generated_pins:
+        print("new conference rooms, with their generated PINs (shown once: they are "
+              "stored hashed; give `pin:` in a site file or use the web UI to set "
+              "another):", file=sys.stderr)
+        for number, pin in applied.generated_pins.items():
+            print(f"  {number}  {pin}", file=sys.stderr)
     print(applied.switchd or "switchd is not running: it reads the configuration when it "
           "starts")
     oplog.record(_actor(), ADDRESS, "config.import", str(path), None,

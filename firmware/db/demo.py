@@ -31,13 +31,15 @@ DEMO_EXTENSIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def ensure_demo_data(db: peewee.SqliteDatabase,
-                     data_dir: Path | None = None) -> list[tuple[str, str, str]]:
+def ensure_demo_data(db: peewee.SqliteDatabase, data_dir: Path | None = None,
+                     room_pins: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(number, name, password) of the demo extensions, importing the demo site on the
     first start of an empty box (and on a demo box made before the configuration lived
     in the database).
 
-    `db` must be the database the models are bound to (see `open_db`).
+    `db` must be the database the models are bound to (see `open_db`). `room_pins`
+    gets the PINs generated for the demo's conference rooms when it is imported now:
+    they are stored hashed, so this is the one time they can be shown.
     """
     from firmware.siteconfig.demo import DEMO_SITE
     from firmware.siteconfig.service import SiteService
@@ -48,8 +50,10 @@ def ensure_demo_data(db: peewee.SqliteDatabase,
         fresh = seeded is None and not Extension.select().exists() and not configured()
         if fresh or (seeded is not None and not configured()):
             svc = SiteService(data_dir or Path("."), db, notify=lambda _d: None)
-            svc.import_yaml(DEMO_SITE.read_text(encoding="utf-8"), str(DEMO_SITE),
-                            source_dir=DEMO_SITE.parent)
+            outcome = svc.import_yaml(DEMO_SITE.read_text(encoding="utf-8"), str(DEMO_SITE),
+                                      source_dir=DEMO_SITE.parent)
+            if room_pins is not None and outcome.applied is not None:
+                room_pins.update(outcome.applied.generated_pins)
             if seeded is None:
                 seeded = json.dumps([number for number, _ in DEMO_EXTENSIONS])
                 set_setting(DEMO_SETTING, seeded)

@@ -482,6 +482,24 @@ def _m0007_remote_answer(db: peewee.SqliteDatabase, migrator: SqliteMigrator) ->
     run_sql(db, 'ALTER TABLE "extension_features" ADD COLUMN "remote_answer" INTEGER NOT '
             "NULL DEFAULT 0")
 
+_CONFERENCE_ROOMS_SCHEMA = (
+    # Conference rooms 6000-6099, part of the site configuration (they were in
+    # DATA/conference.json, which switchd imports once at start: firmware/siteconfig/
+    # legacy_rooms.py). The PIN is an argon2id hash, as a voicemail PIN.
+    """CREATE TABLE "conference_room" (
+        "id" INTEGER NOT NULL PRIMARY KEY,
+        "number" VARCHAR(255) NOT NULL,
+        "name" VARCHAR(255) NOT NULL DEFAULT '',
+        "pin_hash" VARCHAR(255) NOT NULL,
+        "position" INTEGER NOT NULL DEFAULT 0)""",
+    'CREATE UNIQUE INDEX "conferenceroom_number" ON "conference_room" ("number")',
+)
+
+
+def _m0008_conference_rooms(db: peewee.SqliteDatabase, migrator: SqliteMigrator) -> None:
+    for statement in _CONFERENCE_ROOMS_SCHEMA:
+        run_sql(db, statement)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _m0001_initial),
@@ -491,6 +509,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "phone features, ring groups, voicemail", _m0005_phone_features),
     Migration(6, "agent desktop, customers, call notes, API tokens", _m0006_cti_desk),
     Migration(7, "remote answer per extension", _m0007_remote_answer),
+    Migration(8, "conference rooms in the site configuration", _m0008_conference_rooms),
 )
 
 

@@ -275,8 +275,22 @@ class Prompt(BaseModel):
         table_name = "prompt"
 
 
+class ConferenceRoom(BaseModel):
+    """A conference room (6000-6099, migration 7). The PIN is an argon2id hash: callers
+    type it on a keypad, as a voicemail PIN (firmware/switch/features/pin.py)."""
+
+    id = peewee.AutoField()
+    number = peewee.CharField(unique=True)
+    name = peewee.CharField(default="")
+    pin_hash = peewee.CharField()
+    position = peewee.IntegerField(default=0)
+
+    class Meta:
+        table_name = "conference_room"
+
+
 SITE_MODELS: list[type[peewee.Model]] = [
     Trunk, Did, DidTimeRule, TimeSchedule, HolidayCalendar, CalendarDay, Agent, AgentSkill,
     AcdQueue, QueueMember, QueueSupervisor, IvrFlow, CallerList, CallerListEntry, Blacklist,
-    AutoLockRule, NumberLock, Prompt,
+    AutoLockRule, NumberLock, Prompt, ConferenceRoom,
 ]

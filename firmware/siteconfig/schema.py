@@ -44,8 +44,19 @@ AGENT_ID = Str(r"[A-Za-z0-9_.-]{1,32}", "letters, digits, '_', '-', '.', up to 3
 PROMPT_NAME = Str(PROMPT_NAME_RE.pattern, "letters, digits, '_', '-', '/' between parts")
 
 # Where a call to a DID (or a treated caller) goes.
-DID_TARGET = Target({"flow": True, "queue": True, "extension": True, "external": True,
-                     "hangup": False})
+DID_TARGET = Target({"flow": True, "queue": True, "extension": True, "group": True,
+                     "conference": True, "external": True, "hangup": False})
+# Phone features (decision 0019): numbers as the switch's own feature rules take them.
+SECONDS_5_300 = Int(5, 300)
+GROUP_NUMBER = Str(r"50[0-9]{2}", "5000-5099")
+ROOM_NUMBER = Str(r"60[0-9]{2}", "6000-6099")
+FORWARD_NUMBER = Str(r"[0-9]{2,21}", "an extension, a ring group, or 0 + an outside number")
+OUTSIDE_NUMBER = Str(r"0[0-9]{2,20}", "0 + an outside number (dialled out through the trunk)")
+FALLBACK = Str(r"(vm:)?[0-9]{2,21}", "an extension, a ring group, 0 + an outside number, "
+               "or vm:MAILBOX")
+PIN = Str(r"[0-9]{4,12}", "4 to 12 digits")
+PIN_HASH = Str(r"\$argon2id\$\S+", "an argon2id hash, as `config export --with-secrets` "
+               "writes it", max_len=400)
 # Where a caller leaving a queue goes (the ACD's Target kinds).
 QUEUE_TARGET = Target({"queue": True, "voicemail": True, "callback": False,
                        "extension": True, "hangup": False})
@@ -60,6 +71,56 @@ EXTENSION = Obj("extension", (
     Field("enabled", Bool(), True, "a disabled extension can neither register nor be called"),
     Field("digest", Str(r"(MD5|SHA-256)(,(MD5|SHA-256))?", "MD5, SHA-256 or MD5,SHA-256"),
           "MD5", "digest algorithms offered to the phone, in order"),
+), key="number")
+
+FEATURES = Obj("extension features", (
+    Field("extension", EXTENSION_NUMBER, doc="an extension of `extensions`"),
+    Field("forward_always", Nullable(FORWARD_NUMBER), None,
+          "forward every call (*72); an extension, ring group or 0 + outside number"),
+    Field("forward_busy", Nullable(FORWARD_NUMBER), None, "forward when busy (*90)"),
+    Field("forward_no_answer", Nullable(FORWARD_NUMBER), None,
+          "forward after no_answer_timeout (*92)"),
+    Field("no_answer_timeout", SECONDS_5_300, 20, "seconds of ringing before 'no answer'"),
+    Field("dnd", Bool(), False, "do not disturb (*78): callers get busy"),
+    Field("mobile", Nullable(OUTSIDE_NUMBER), None,
+          "one-number: after mobile_delay this outside number rings too"),
+    Field("mobile_delay", SECONDS_5_300, 10, "seconds the desk phone rings alone"),
+    Field("voicemail", Bool(), False, "unanswered calls leave a message (the PIN is not "
+          "in the site file: `ccbox ext set --pin`, or the web UI)"),
+    Field("remote_answer", Bool(), False, "the agent desk may answer this phone and "
+          "click-to-dial picks it up (only phones that accept NOTIFY Event: talk)"),
+), key="extension", shorthand="extension")
+
+GROUP_MEMBER = Obj("group member", (
+    Field("extension", EXTENSION_NUMBER),
+    Field("timeout", Nullable(SECONDS_5_300), None,
+          "sequential: this member's turn (default: the group's ring_timeout)"),
+), key="extension", shorthand="extension")
+
+RING_GROUP = Obj("ring group", (
+    Field("number", GROUP_NUMBER, doc="what phones and DIDs dial (`group:NUMBER`)"),
+    Field("name", Str(allow_empty=True), "", "display name"),
+    Field("strategy", Enum(("simultaneous", "sequential")), "simultaneous",
+          "ring every member at once, or one after the other in order"),
+    Field("ring_timeout", SECONDS_5_300, 20,
+          "simultaneous: how long all ring; sequential: each member's default turn"),
+    Field("members", ListOf(GROUP_MEMBER), [], "extensions, in order"),
+    Field("fallback", Nullable(FALLBACK), None,
+          "when nobody answered: a number, or vm:MAILBOX (default: the call ends)"),
+    Field("enabled", Bool(), True, "a disabled group is not dialable"),
+), key="number")
+
+CONFERENCE_ROOM = Obj("conference room", (
+    Field("number", ROOM_NUMBER, doc="what phones dial; DIDs send callers with "
+          "`conference:NUMBER`"),
+    Field("name", Str(allow_empty=True), "", "display name"),
+    Field("pin", Nullable(PIN), None,
+          "import only: the PIN callers type (stored as a hash, never exported); left "
+          "out, an existing room keeps its PIN and a new one gets a generated PIN",
+          secret=True),
+    Field("pin_hash", Nullable(PIN_HASH), None,
+          "the stored PIN hash; exported only with --with-secrets, so a box can be "
+          "rebuilt from its export", secret=True),
 ), key="number")
 
 TRUNK = Obj("trunk", (
@@ -296,6 +357,9 @@ LOOKUP = Obj("lookup", (
 # Section name -> type, in document (and export) order.
 SECTIONS: dict[str, FieldType] = {
     "extensions": ListOf(EXTENSION),
+    "extension_features": ListOf(FEATURES),
+    "ring_groups": ListOf(RING_GROUP),
+    "conference_rooms": ListOf(CONFERENCE_ROOM),
     "trunks": ListOf(TRUNK),
     "dids": ListOf(DID),
     "queues": ListOf(QUEUE),
@@ -311,7 +375,8 @@ SECTIONS: dict[str, FieldType] = {
     "lookups": ListOf(LOOKUP),
 }
 # The field naming each object of a list section (labels, duplicates).
-KEYS = {"extensions": "number", "trunks": "name", "dids": "number", "queues": "name",
+KEYS = {"extensions": "number", "extension_features": "extension", "ring_groups": "number",
+        "conference_rooms": "number", "trunks": "name", "dids": "number", "queues": "name",
         "agents": "id", "schedules": "name", "calendars": "name", "caller_lists": "name",
         "blacklist": "number", "autolock": "name", "prompts": "name", "ivr_flows": "id",
         "lookups": "name"}

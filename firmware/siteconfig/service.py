@@ -54,6 +54,7 @@ class SaveOutcome:
     new_flow_versions: dict[str, int]
     switchd: str | None  # what the running switchd said (None: not running)
     warnings: list[SiteError] = field(default_factory=list)
+    generated_pins: dict[str, str] = field(default_factory=dict)  # room -> PIN, new rooms
 
 
 @dataclass
@@ -83,6 +84,11 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any],
             if name == "lookups":  # no token given: the stored one is kept
                 new_items = {k: {**x, "bearer_token": old_items[k].get("bearer_token")}
                              if x.get("bearer_token") is None and k in old_items else x
+                             for k, x in new_items.items()}
+            if name == "conference_rooms":  # no PIN given: the stored one is kept
+                new_items = {k: {**x, "pin_hash": old_items[k].get("pin_hash")}
+                             if x.get("pin") is None and x.get("pin_hash") is None
+                             and k in old_items else x
                              for k, x in new_items.items()}
             before = {k: _comparable(name, x) for k, x in old_items.items()}
             after = {k: _comparable(name, x) for k, x in new_items.items()}
@@ -153,7 +159,7 @@ class SiteService:
                                      frozenset(sections) if sections else None)
         note = self.notify(self.data_dir)
         return SaveOutcome(changes, report.generated_passwords, report.new_flow_versions,
-                           note, list(result.warnings))
+                           note, list(result.warnings), report.generated_pins)
 
     def _copy_prompt_files(self, doc: Mapping[str, Any], source_dir: Path | None) -> None:
         if source_dir is None:

@@ -19,7 +19,13 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from firmware.db.models import Extension, Registration
+from firmware.db.models import (
+    Extension,
+    ExtensionFeatures,
+    Registration,
+    RingGroup,
+    RingGroupMember,
+)
 from firmware.db.settings import get_setting, set_setting
 from firmware.db.sip_passwords import generate_sip_password
 from firmware.db.site_models import (
@@ -31,6 +37,7 @@ from firmware.db.site_models import (
     CalendarDay,
     CallerList,
     CallerListEntry,
+    ConferenceRoom,
     Did,
     DidTimeRule,
     HolidayCalendar,
@@ -43,6 +50,7 @@ from firmware.db.site_models import (
     Trunk,
 )
 from firmware.siteconfig.schema import DEFAULT_TZ, SCHEMA_VERSION, SECTIONS
+from firmware.switch.features.pin import hash_pin
 
 _BATCH = 500  # rows per INSERT (far below SQLite's bound-parameter limit)
 ACD_SETTING = "site.acd"
@@ -68,6 +76,12 @@ def load_document() -> dict[str, Any]:
         {"number": e.number, "name": e.name, "password": e.sip_password,
          "enabled": bool(e.enabled), "digest": e.digest_algorithms}
         for e in Extension.select().order_by(Extension.number)]
+    doc["extension_features"] = _load_features(
+        {e["number"] for e in doc["extensions"]})
+    doc["ring_groups"] = _load_groups()
+    doc["conference_rooms"] = [
+        {"number": r.number, "name": r.name, "pin": None, "pin_hash": r.pin_hash}
+        for r in ConferenceRoom.select().order_by(ConferenceRoom.position, ConferenceRoom.id)]
     doc["trunks"] = [
         {"name": t.name, "kind": t.kind, "port": t.port, "description": t.description,
          "enabled": bool(t.enabled)}
@@ -146,6 +160,45 @@ def _save_lookups(items: list[dict[str, Any]]) -> None:
     set_setting(LOOKUPS_SETTING, json.dumps(out, ensure_ascii=False))
 
 
+_FEATURE_COLUMNS = ("forward_always", "forward_busy", "forward_no_answer",
+                    "no_answer_timeout", "dnd", "mobile", "mobile_delay", "voicemail",
+                    "remote_answer")
+_FEATURE_OFF: dict[str, Any] = {"forward_always": "", "forward_busy": "",
+                                "forward_no_answer": "", "no_answer_timeout": 20,
+                                "dnd": False, "mobile": "", "mobile_delay": 10,
+                                "voicemail": False, "remote_answer": False}
+_BOOL_FEATURES = ("dnd", "voicemail", "remote_answer")
+_TEXT_FEATURES = ("forward_always", "forward_busy", "forward_no_answer", "mobile")
+
+
+def _load_features(extensions: set[str]) -> list[dict[str, Any]]:
+    """Rows that set something, of extensions that exist (a row outliving its extension
+    is ignored). The voicemail PIN hash stays out: it is the mailbox owner's, not part
+    of the site's design (decision 0020)."""
+    out = []
+    for r in _dicts(ExtensionFeatures.select().order_by(ExtensionFeatures.number)):
+        values = {k: (bool(r[k]) if k in _BOOL_FEATURES else r[k])
+                  for k in _FEATURE_COLUMNS}
+        if r["number"] not in extensions or values == _FEATURE_OFF:
+            continue
+        out.append({"extension": r["number"],
+                    **{k: (v or None) if k in _TEXT_FEATURES else v
+                       for k, v in values.items()}})
+    return out
+
+
+def _load_groups() -> list[dict[str, Any]]:
+    members: dict[int, list[dict[str, Any]]] = {}
+    for m in _dicts(RingGroupMember.select()
+                    .order_by(RingGroupMember.position, RingGroupMember.id)):
+        members.setdefault(m["group"], []).append({"extension": m["extension"],
+                                                   "timeout": m["timeout"]})
+    return [{"number": g.number, "name": g.name, "strategy": g.strategy,
+             "ring_timeout": g.ring_timeout, "members": members.get(g.id, []),
+             "fallback": g.fallback or None, "enabled": bool(g.enabled)}
+            for g in RingGroup.select().order_by(RingGroup.number)]
+
+
 def _load_queues() -> list[dict[str, Any]]:
     members: dict[int, list[dict[str, Any]]] = {}
     query = (QueueMember.select(QueueMember.queue, Agent.agent_id, QueueMember.penalty,
@@ -197,6 +250,7 @@ def configured() -> bool:
 @dataclass
 class SaveReport:
     generated_passwords: dict[str, str] = field(default_factory=dict)  # new extensions
+    generated_pins: dict[str, str] = field(default_factory=dict)  # new conference rooms
     new_flow_versions: dict[str, int] = field(default_factory=dict)
 
 
@@ -211,9 +265,18 @@ def save_document(db: peewee.Database, doc: Mapping[str, Any],
     (default: all); the others are left as they are."""
     todo = set(SECTIONS) if sections is None else set(sections)
     report = SaveReport()
+    # argon2 takes ~45 ms a PIN: hashed before the write lock is taken
+    room_pins = _room_hashes(doc["conference_rooms"], report) if "conference_rooms" in todo \
+        else {}
     with db.atomic(lock_type="IMMEDIATE"):
         if "extensions" in todo:
             _save_extensions(doc["extensions"], report)
+        if "extension_features" in todo:
+            _save_features(doc["extension_features"])
+        if "ring_groups" in todo:
+            _save_groups(doc["ring_groups"])
+        if "conference_rooms" in todo:
+            _save_rooms(doc["conference_rooms"], room_pins)
         if "trunks" in todo:
             Trunk.delete().execute()
             for i, t in enumerate(doc["trunks"]):
@@ -292,6 +355,66 @@ def _save_extensions(items: list[dict[str, Any]], report: SaveReport) -> None:
         if e["password"] is not None:
             row.sip_password = e["password"]
         row.save()
+
+
+def _save_features(items: list[dict[str, Any]]) -> None:
+    """The section replaces every extension's features; voicemail PIN hashes stay."""
+    ExtensionFeatures.update(**_FEATURE_OFF, updated=time.time()).execute()
+    for f in items:
+        row = {k: (f[k] or "") if k in _TEXT_FEATURES else f[k] for k in _FEATURE_COLUMNS}
+        row["updated"] = time.time()
+        ExtensionFeatures.insert(number=f["extension"], **row).on_conflict(
+            conflict_target=[ExtensionFeatures.number],
+            preserve=[getattr(ExtensionFeatures, k) for k in row]).execute()
+
+
+def _save_groups(items: list[dict[str, Any]]) -> None:
+    created = {g.number: g.created for g in RingGroup.select()}
+    RingGroupMember.delete().execute()
+    RingGroup.delete().execute()
+    for g in items:
+        row = RingGroup.create(number=g["number"], name=g["name"], strategy=g["strategy"],
+                               ring_timeout=g["ring_timeout"], fallback=g["fallback"] or "",
+                               enabled=g["enabled"],
+                               created=created.get(g["number"], time.time()))
+        for j, m in enumerate(g["members"]):
+            RingGroupMember.create(group=row, position=j, extension=m["extension"],
+                                   timeout=m["timeout"])
+
+
+def _room_hashes(items: list[dict[str, Any]], report: SaveReport) -> dict[str, str]:
+    """number -> the hash to store for rooms given a `pin` or new without one."""
+    stored = {r.number for r in ConferenceRoom.select(ConferenceRoom.number)}
+    out: dict[str, str] = {}
+    for r in items:
+        pin = r["pin"]
+        if pin is None and r["pin_hash"] is None and r["number"] not in stored:
+            pin = generate_room_pin(r["number"])
+            report.generated_pins[r["number"]] = pin
+        if pin is not None:
+            out[r["number"]] = hash_pin(pin)
+    return out
+
+
+def generate_room_pin(number: str) -> str:
+    """Six random digits that pass the weak-PIN rules (no run, no repeat, not the room)."""
+    import secrets
+
+    from firmware.switch.features.pin import weak_pin_reason
+
+    while True:
+        pin = f"{secrets.randbelow(10**6):06d}"
+        if weak_pin_reason(number, pin) is None:
+            return pin
+
+
+def _save_rooms(items: list[dict[str, Any]], hashes: Mapping[str, str]) -> None:
+    kept = {r.number: r.pin_hash for r in ConferenceRoom.select()}
+    ConferenceRoom.delete().execute()
+    for i, r in enumerate(items):
+        pin_hash = hashes.get(r["number"]) or r["pin_hash"] or kept.get(r["number"], "")
+        ConferenceRoom.create(number=r["number"], name=r["name"], pin_hash=pin_hash,
+                              position=i)
 
 
 def _save_acd(doc: Mapping[str, Any], todo: set[str]) -> None:

@@ -45,6 +45,7 @@ from firmware.siteconfig.model import (
     DidRoute,
     DidRule,
     ExtensionSpec,
+    RoomSpec,
     Site,
     Treatment,
     TrunkSpec,
@@ -53,6 +54,7 @@ from firmware.siteconfig.schema import KEYS, SCHEMA_VERSION, SECTIONS, empty_doc
 from firmware.siteconfig.types import BAD, Obj, unique_keys
 from firmware.siteconfig.yamlio import RawInt
 from firmware.switch.causes import Cause
+from firmware.switch.features.pin import weak_pin_reason
 
 _CAUSES = frozenset(c.value for c in Cause)
 RESERVED_LISTS = frozenset({"blacklist"})  # the blacklist is offered to flows as a list
@@ -149,6 +151,8 @@ class _Builder:
         self.queues = {q["name"] for q in doc["queues"]}
         self.agents = {a["id"] for a in doc["agents"]}
         self.dids = {d["number"] for d in doc["dids"]}
+        self.groups = {g["number"] for g in doc["ring_groups"]}
+        self.rooms = {r["number"] for r in doc["conference_rooms"]}
         self.flow_ids = {str(f.get("id")) for f in doc["ivr_flows"]}
         self.prompts = frozenset(p["name"] for p in doc["prompts"])
         self.schedules: dict[str, WeeklySchedule] = {}
@@ -168,7 +172,14 @@ class _Builder:
         elif t.kind == "queue" and t.value not in self.queues:
             self.err(path, f"no queue {t.value!r}", label)
         elif t.kind == "extension" and t.value not in self.extensions:
-            self.err(path, f"no extension {t.value!r}", label)
+            hint = (f" (a ring group: write 'group:{t.value}')" if t.value in self.groups
+                    else f" (a conference room: write 'conference:{t.value}')"
+                    if t.value in self.rooms else "")
+            self.err(path, f"no extension {t.value!r}{hint}", label)
+        elif t.kind == "group" and t.value not in self.groups:
+            self.err(path, f"no ring group {t.value!r} (ring_groups)", label)
+        elif t.kind == "conference" and t.value not in self.rooms:
+            self.err(path, f"no conference room {t.value!r} (conference_rooms)", label)
         elif t.kind == "external" and not t.value.lstrip("+").isdigit():
             self.err(path, f"{t.value!r} is not a dialable outside number", label)
 
@@ -208,6 +219,9 @@ class _Builder:
 def _build(doc: dict[str, Any], ctx: Context, found: Findings) -> Site:
     b = _Builder(doc, ctx, found)
     extensions = _extensions(b)
+    _extension_features(b)
+    _ring_groups(b)
+    rooms = _rooms(b)
     trunks = {t["name"]: TrunkSpec(t["name"], t["kind"], t["port"], t["enabled"])
               for t in doc["trunks"]}
     _schedules_calendars(b)
@@ -227,7 +241,7 @@ def _build(doc: dict[str, Any], ctx: Context, found: Findings) -> Site:
     return Site(extensions=extensions, trunks=trunks, dids=dids, acd=acd, logins=logins,
                 supervisors=supervisors, flows=flows, env=env, blacklist=blacklist,
                 autolock=autolock, prompts=prompts, treatment_flows=treatment_flows,
-                lookups=lookups)
+                lookups=lookups, rooms=rooms, ring_groups=frozenset(b.groups))
 
 
 def _lookups(b: _Builder) -> dict[str, HttpLookupConfig]:
@@ -264,6 +278,96 @@ def _extensions(b: _Builder) -> tuple[ExtensionSpec, ...]:
         out.append(ExtensionSpec(e["number"], e["name"], e["password"], e["enabled"],
                                  e["digest"]))
     return tuple(out)
+
+
+def _internal(b: _Builder, number: str) -> str | None:
+    """What `number` is on this site: "extension", "ring group", "conference room"."""
+    if number in b.extensions:
+        return "extension"
+    if number in b.groups:
+        return "ring group"
+    if number in b.rooms:
+        return "conference room"
+    return None
+
+
+def _forward_problem(b: _Builder, owner: str, target: str) -> str | None:
+    """The switch's rule for a forward or fallback (features/settings.check_target)."""
+    if target == owner:
+        return f"cannot be {owner} itself"
+    if _internal(b, target) in ("extension", "ring group"):
+        return None
+    if target.startswith("0") and target not in b.extensions:
+        return None  # trunk prefix 0 + an outside number
+    return (f"{target!r} is neither an extension, a ring group of this site nor 0 + an "
+            "outside number")
+
+
+def _extension_features(b: _Builder) -> None:
+    for i, f in enumerate(b.doc["extension_features"]):
+        number = f["extension"]
+        label = f"features of {number!r}"
+        path: DocPath = ("extension_features", i)
+        if number not in b.extensions:
+            b.err((*path, "extension"), f"no extension {number!r}", label)
+        for key in ("forward_always", "forward_busy", "forward_no_answer"):
+            if f[key] is None:
+                continue
+            problem = _forward_problem(b, number, f[key])
+            if problem:
+                # a user's own *72 may outlive the number it forwards to: the call then
+                # rings the phone itself; a warning, so the site still loads
+                b.found.warn((*path, key), problem, label)
+
+
+def _ring_groups(b: _Builder) -> None:
+    for i, g in enumerate(b.doc["ring_groups"]):
+        number = g["number"]
+        label = f"ring group {number!r}"
+        path: DocPath = ("ring_groups", i)
+        if number in b.extensions:
+            b.err((*path, "number"), "is also an extension", label)
+        if number in b.dids:
+            b.err((*path, "number"), "is also a DID", label)
+        seen: set[str] = set()
+        for j, m in enumerate(g["members"]):
+            if m["extension"] not in b.extensions:
+                b.err((*path, "members", j, "extension"), f"no extension {m['extension']!r}",
+                      label)
+            if m["extension"] in seen:
+                b.err((*path, "members", j, "extension"),
+                      f"extension {m['extension']} is listed twice", label)
+            seen.add(m["extension"])
+        fb = g["fallback"]
+        if fb is not None:
+            if fb.startswith("vm:"):
+                if fb[3:] not in b.extensions:
+                    b.err((*path, "fallback"), f"no mailbox {fb[3:]!r} (an extension)", label)
+            else:
+                problem = _forward_problem(b, number, fb)
+                if problem:
+                    b.err((*path, "fallback"), problem, label)
+
+
+def _rooms(b: _Builder) -> dict[str, RoomSpec]:
+    out: dict[str, RoomSpec] = {}
+    for i, r in enumerate(b.doc["conference_rooms"]):
+        number = r["number"]
+        label = f"conference room {number!r}"
+        path: DocPath = ("conference_rooms", i)
+        if number in b.extensions:
+            b.err((*path, "number"), "is also an extension", label)
+        if number in b.dids:
+            b.err((*path, "number"), "is also a DID", label)
+        if r["pin"] is not None and r["pin_hash"] is not None:
+            b.err((*path, "pin"), "give either `pin` or `pin_hash`, not both", label)
+        elif r["pin"] is not None:
+            reason = weak_pin_reason(number, r["pin"])
+            if reason:
+                b.err((*path, "pin"), reason.replace("extension number", "room number"),
+                      label)
+        out[number] = RoomSpec(number, r["name"], r["pin_hash"] or "")
+    return out
 
 
 def _schedules_calendars(b: _Builder) -> None:
@@ -536,8 +640,10 @@ def _flow_targets(b: _Builder, flow: Flow, index: int, label: str) -> None:
         where = f"{label} node {nid!r}"
         if node.to is TransferKind.QUEUE and node.target not in b.queues:
             b.err(path, f"no queue {node.target!r}", where)
-        elif node.to is TransferKind.EXTENSION and node.target not in b.extensions:
-            b.err(path, f"no extension {node.target!r}", where)
+        elif node.to is TransferKind.EXTENSION and _internal(b, node.target) is None:
+            # an internal number: an extension, a ring group or a conference room
+            b.err(path, f"no extension, ring group or conference room {node.target!r}",
+                  where)
 
 
 def treatment_flow_id(prompt: str) -> str:

@@ -1,57 +1,34 @@
-"""Wiring of call control in switchd: conference rooms and their PINs, the supervisor
+"""Wiring of call control in switchd: the route to conference rooms, the supervisor
 policy, and the `cc` control command (the same functions the CTI server calls).
 
-Rooms: `DATA/conference.json` = `{"rooms": {"6001": "4711", ...}}` (numbers 6000-6099,
-PIN 4-8 digits). Without the file the demo room 6001 gets a random PIN, written to that
-file on first start (no PIN ships with the box; `ccbox` shows the file to the admin).
+Rooms (6000-6099, a PIN each) are part of the site configuration (`conference_rooms`,
+decision 0020): `SiteRuntime.apply` hands their PIN hashes to `CallControl`; the old
+`DATA/conference.json` is imported once (firmware/siteconfig/legacy_rooms.py).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import secrets
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from firmware.switch.callcontrol import ROOMS, CallControl, CallControlError
+from firmware.switch.callcontrol import CallControl, CallControlError
+from firmware.switch.causes import Cause
+from firmware.switch.router import Route
+
+if TYPE_CHECKING:
+    from firmware.switch.call import Call
+    from firmware.switch.core import Switch
 
 log = logging.getLogger(__name__)
 
-DEMO_ROOM = "6001"
 
+def install(switch: Switch) -> None:
+    """Calls routed to a room (a DID `conference:6001`, an IVR transfer) ask its PIN."""
 
-class RoomConfigError(ValueError):
-    pass
+    def to_room(call: Call, route: Route) -> Cause | None:
+        return switch.cc.enter_room(call, route.target)
 
-
-def load_rooms(data_dir: Path) -> dict[str, str]:
-    path = data_dir / "conference.json"
-    if not path.is_file():
-        rooms = {DEMO_ROOM: f"{secrets.randbelow(10**6):06d}"}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"rooms": rooms}, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o600)
-        tmp.replace(path)
-        log.info("conference room %s created; its PIN is in %s", DEMO_ROOM, path)
-        return rooms
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise RoomConfigError(f"{path}: {e}") from e
-    given = data.get("rooms") if isinstance(data, dict) else None
-    if not isinstance(given, dict):
-        raise RoomConfigError(f"{path}: expected {{\"rooms\": {{\"6001\": \"PIN\"}}}}")
-    out: dict[str, str] = {}
-    for number, pin in given.items():
-        number, pin = str(number), str(pin)
-        if not ROOMS.fullmatch(number):
-            raise RoomConfigError(f"{path}: room {number!r} is not in 6000-6099")
-        if not pin.isdigit() or not 4 <= len(pin) <= 8:
-            raise RoomConfigError(f"{path}: room {number}: the PIN must be 4-8 digits")
-        out[number] = pin
-    return out
+    switch.route_handlers["conference"] = to_room
 
 
 # op -> (method name, parameters in order); every one returns a dict or raises

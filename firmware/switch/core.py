@@ -175,10 +175,11 @@ class Switch:
     def ivr_transfer(self, call: Call, action: Transfer) -> Cause | None:
         """An IVR hands the call on (TransferTarget for IvrSession)."""
         if action.kind is TransferKind.EXTENSION:
-            ext = self.router.directory.get(action.target)
-            if ext is None or not ext.enabled:
-                return Cause.UNALLOCATED_NUMBER
-            return self.dial_route(call, Route("extension", action.target))
+            # an internal number: an extension, a ring group or a conference room
+            route = self.router.internal(action.target)
+            if isinstance(route, Reject):
+                return route.cause
+            return self.dial_route(call, route)
         if action.kind is TransferKind.EXTERNAL:
             return self._dial(call, Route("trunk", action.target))
         if self.acd is None:

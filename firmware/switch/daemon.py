@@ -27,8 +27,9 @@ from firmware.db.write_behind import WriteBehind
 from firmware.media.engine import MediaEngine
 from firmware.media.prompt_gen import PromptToolMissing, ensure_stock
 from firmware.siteconfig import Site, SiteInvalid
+from firmware.siteconfig.legacy_rooms import import_legacy_rooms
 from firmware.switch.bus import EventBus
-from firmware.switch.callcontrol_setup import RoomConfigError, control_handler, load_rooms
+from firmware.switch.callcontrol_setup import control_handler, install
 from firmware.switch.control import ControlServer, Handler
 from firmware.switch.core import Switch
 from firmware.switch.cti_server import CtiServer
@@ -97,6 +98,7 @@ class SwitchDaemon:
         self.lock_writer = WriteBehind("lock-writer", self.data)
         self.lock_writer.start()
         self.site = SiteRuntime(self.data, self.switch, clock, self.lock_writer)
+        await loop.run_in_executor(None, import_legacy_rooms, self.data)
         try:
             site, locks = await loop.run_in_executor(None, self.site.load)
         except SiteInvalid as e:
@@ -168,10 +170,7 @@ class SwitchDaemon:
             log.error("no stock prompts: %s", e)
 
     def _setup_call_control(self) -> None:
-        try:
-            self.switch.cc.room_pins = load_rooms(self.data)
-        except RoomConfigError as e:
-            log.error("no conference rooms: %s", e)
+        install(self.switch)  # conference rooms as a route (their PINs come with the site)
         # per-queue `supervisors` of the site configuration, always the one in force
         self.switch.cc.may_monitor = self.site.may_monitor
 

@@ -3,8 +3,8 @@
 In order:
 1. a DID of the site (the public numbers, from a trunk or dialled by an extension):
    screened first (blacklist, locks, auto-lock counting; screening.py), then its time
-   rules choose the target (分时段): an IVR flow, a queue, an extension, an outside
-   number, or a release;
+   rules choose the target (分时段): an IVR flow, a queue, an extension, a ring group,
+   a conference room, an outside number, or a release;
 2. a numbering plugin's number (feature codes, ring groups: `plugins`);
 3. from a trunk: an extension number, else "unallocated";
 4. from an extension: `0` + number out through the trunk, else an extension.
@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Route:
-    kind: str  # "extension", "trunk", "ivr" (target: a flow id) or "queue"
+    # "extension", "trunk", "ivr" (target: a flow id), "queue", "group" (a ring group,
+    # PhoneFeatures), "conference" (a room, call control), "feature" (a * code)
+    kind: str
     target: str
     priority: int = 0  # queue priority
     flow: Flow | None = field(default=None, compare=False)  # a generated flow (treatment)
@@ -81,6 +83,7 @@ class Router:
         self.treatment_flows: Mapping[str, Flow] = {}
         # consulted in order after the DIDs, before extensions and the trunk prefix
         self.plugins: list[NumberPlugin] = []
+        self.rooms: frozenset[str] = frozenset()  # conference rooms of the site
 
     def route(self, ch: Channel) -> Route | Reject:
         called = ch.called.strip()
@@ -115,13 +118,25 @@ class Router:
             return Route("queue", target.value, target.priority, note=note)
         if target.kind == "external":
             return Route("trunk", target.value, note=note)
-        if target.kind == "extension":
-            # a DID or time rule may name a ring group as its "extension"
-            found = self._plugin(target.value, False)
-            if isinstance(found, Route):
-                return dataclasses.replace(found, note=note)
-            return self._extension(target.value, note)
+        if target.kind in ("extension", "group", "conference"):
+            found = self.internal(target.value, note)
+            if isinstance(found, Route) and found.kind != target.kind and not (
+                    target.kind == "extension" and found.kind == "group"):
+                # the site changed under a stale target (validation keeps them apart)
+                return Reject(Cause.UNALLOCATED_NUMBER, f"{note}: {target} is now a "
+                              f"{found.kind}")
+            return found
         return Reject(Cause.NORMAL_CLEARING, f"{note}: released")
+
+    def internal(self, number: str, note: str = "") -> Route | Reject:
+        """An internal number (a DID's target, an IVR transfer): a conference room, a
+        ring group (a numbering plugin's route) or an extension."""
+        if number in self.rooms:
+            return Route("conference", number, note=note)
+        found = self._plugin(number, False)
+        if isinstance(found, Route) and found.kind == "group":
+            return dataclasses.replace(found, note=note)
+        return self._extension(number, note)
 
     def _treat(self, t: Treatment, why: str) -> Route | Reject:
         if t.kind == "flow" and t.flow is not None:

@@ -119,6 +119,9 @@ class SiteRuntime:
             sw.ivr.env = site.env
             sw.ivr.adapters = adapters(site)
         sw.router.routes = site.dids
+        sw.router.rooms = frozenset(site.rooms)
+        # a room being used keeps its bridge and members; its new PIN counts for new callers
+        sw.cc.room_pins = {n: r.pin_hash for n, r in site.rooms.items()}
         sw.router.treatment_flows = site.treatment_flows
         sw.router.clock = self.clock
         self.screener.configure(site)
@@ -128,7 +131,8 @@ class SiteRuntime:
         summary: dict[str, Any] = {
             "dids": len(site.dids), "flows": len(site.flows), "queues": len(site.acd.queues),
             "agents": len(site.acd.agents), "blacklist": len(site.blacklist),
-            "autolock_rules": len(site.autolock), "locks": len(self.screener.locks(
+            "autolock_rules": len(site.autolock), "rooms": len(site.rooms),
+            "locks": len(self.screener.locks(
                 self.clock())),
         }
         summary.update(self._apply_acd(previous, site))

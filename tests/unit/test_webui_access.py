@@ -126,6 +126,13 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/ringgroups"): ADMIN,
     ("POST", "/admin/ringgroups/<number>"): ADMIN,
     ("POST", "/admin/ringgroups/<number>/delete"): ADMIN,
+    ("GET", "/admin/rooms"): OVERSIGHT,
+    ("GET", "/admin/rooms/new"): ADMIN,
+    ("GET", "/admin/rooms/<number>/edit"): ADMIN,
+    ("POST", "/admin/rooms"): ADMIN,
+    ("POST", "/admin/rooms/<number>"): ADMIN,
+    ("POST", "/admin/rooms/<number>/pin"): ADMIN,
+    ("POST", "/admin/rooms/<number>/delete"): ADMIN,
 }
 
 # Valid form data for POSTs, so an allowed role's request does what it says.

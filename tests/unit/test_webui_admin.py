@@ -20,12 +20,13 @@ import pytest
 
 from firmware.db.models import ExtensionFeatures, OpLog, RingGroup, RingGroupMember
 from firmware.db.settings import get_setting
-from firmware.db.site_models import NumberLock
+from firmware.db.site_models import ConferenceRoom, NumberLock
 from firmware.ivr.flow import NODE_TYPES
 from firmware.siteconfig import SiteService
 from firmware.siteconfig.demo import __file__ as demo_init
 from firmware.siteconfig.schema import ACD_SETTINGS
 from firmware.siteconfig.types import ListOf, Obj
+from firmware.switch.features.pin import verify_pin
 from tests.webtools.client import Response
 from tests.webtools.fixture import Box, make_box
 from webui import flowedit, i18n, siteforms
@@ -385,10 +386,71 @@ def test_extension_features_and_ring_groups(box: Box) -> None:
                                      "strategy": "sequential", "ring_timeout": "20",
                                      "members": "8001, 8002:15", "fallback": "vm:8001",
                                      "enabled": "1"})
-    assert r.status == 200 and RingGroupMember.select().count() == 2
+    assert r.status == 200
+    group = RingGroup.get(RingGroup.number == "5001")
+    assert RingGroupMember.select().where(RingGroupMember.group == group).count() == 2
     r = c.post("/admin/ringgroups", {"csrf": csrf, "number": "5002", "strategy": "sequential",
                                      "ring_timeout": "20", "members": "8999"})
-    assert r.status == 400 and RingGroup.select().count() == 1
+    assert r.status == 400 and RingGroup.get_or_none(RingGroup.number == "5002") is None
+    # a group a DID sends callers to is part of the site: it cannot be deleted under it
+    svc(box).upsert("dids", {"number": "96100", "target": "group:5001"})
+    r = c.post("/admin/ringgroups/5001/delete", {"csrf": csrf})
+    assert r.status == 409 and "dids[1].target" in r.text
+    assert RingGroup.get_or_none(RingGroup.number == "5001") is not None
+
+
+# --- conference rooms ----------------------------------------------------------------------
+
+
+def test_conference_rooms_pins_are_hashed_shown_once_and_never_logged(box: Box) -> None:
+    c, csrf = box.client("admin")
+    r = c.post("/admin/rooms", {"csrf": csrf, "number": "6002", "name": "抢修协调"})
+    assert r.status == 200, r.text
+    pin = re.search(r'id="pin-6002">([0-9]+)<', r.text)
+    assert pin is not None and len(pin.group(1)) == 6  # generated, shown this once
+    stored = ConferenceRoom.get(ConferenceRoom.number == "6002")
+    assert verify_pin(stored.pin_hash, pin.group(1))
+    assert pin.group(1) not in c.get("/admin/rooms").text  # not again
+    # a weak PIN is refused on its field and changes nothing
+    r = c.post("/admin/rooms/6002", {"csrf": csrf, "number": "6002", "name": "抢修协调",
+                                     "pin": "1234"})
+    assert r.status == 400 and "a run of digits" in r.text
+    assert ConferenceRoom.get(ConferenceRoom.number == "6002").pin_hash == stored.pin_hash
+    r = c.post("/admin/rooms/6002", {"csrf": csrf, "number": "6002", "name": "抢修",
+                                     "pin": "730251"})
+    assert r.status == 200
+    assert verify_pin(ConferenceRoom.get(ConferenceRoom.number == "6002").pin_hash, "730251")
+    # editing without a PIN keeps it
+    c.post("/admin/rooms/6002", {"csrf": csrf, "number": "6002", "name": "抢修组"})
+    row = ConferenceRoom.get(ConferenceRoom.number == "6002")
+    assert row.name == "抢修组" and verify_pin(row.pin_hash, "730251")
+    r = c.post("/admin/rooms/6002/pin", {"csrf": csrf})
+    new = re.search(r'id="pin-6002">([0-9]+)<', r.text)
+    assert new is not None
+    assert verify_pin(ConferenceRoom.get(ConferenceRoom.number == "6002").pin_hash, new.group(1))
+    entries = OpLog.select().where(OpLog.action.startswith("site.conference_rooms"))
+    assert [e.action for e in entries] == ["site.conference_rooms.add",
+                                           "site.conference_rooms.edit",
+                                           "site.conference_rooms.edit",
+                                           "site.conference_rooms.pin"]
+    for e in entries:
+        text = f"{e.before} {e.after}"
+        assert "argon2" not in text and "730251" not in text and pin.group(1) not in text
+    assert json.loads(entries[1].before or "{}") == {"number": "6002", "name": "抢修协调",
+                                                     "pin": "(set)"}
+    assert json.loads(entries[1].after or "{}")["pin"] == "(new)"
+
+
+def test_a_room_a_did_uses_cannot_be_deleted(box: Box) -> None:
+    c, csrf = box.client("admin")
+    svc(box).upsert("dids", {"number": "96200", "target": "conference:6001"})
+    r = c.post("/admin/rooms/6001/delete", {"csrf": csrf})
+    assert r.status == 409 and "no conference room" in r.text
+    assert ConferenceRoom.get_or_none(ConferenceRoom.number == "6001") is not None
+    s, _ = box.client("supervisor")
+    page = s.get("/admin/rooms")
+    assert page.status == 200 and "6001" in page.text and 'class="new-pin"' not in page.text
+    assert s.post("/admin/rooms/6001/delete", {"csrf": csrf}).status in (403, 400)
 
 
 # --- languages and catalogs ------------------------------------------------------------------
@@ -397,7 +459,8 @@ def test_extension_features_and_ring_groups(box: Box) -> None:
 @pytest.mark.parametrize("url", ["/admin", "/admin/queues", "/admin/queues/repair/edit",
                                  "/admin/dids/new", "/admin/flows/gas_hotline_96777",
                                  "/admin/prompts", "/admin/moh", "/admin/hardware",
-                                 "/admin/site", "/admin/features", "/admin/blacklist"])
+                                 "/admin/site", "/admin/features", "/admin/blacklist",
+                                 "/admin/rooms", "/admin/rooms/6001/edit"])
 def test_admin_pages_in_both_languages(box: Box, url: str) -> None:
     c, _ = box.client("admin")
     zh, en = c.get(url), c.get(url + ("&" if "?" in url else "?") + "lang=en")

@@ -9,9 +9,10 @@ from webui.pages import (
     admin_flows,
     admin_hardware,
     admin_prompts,
+    admin_rooms,
     admin_site,
     admin_yaml,
 )
 
 ADMIN_PAGES: tuple[ModuleType, ...] = (admin_site, admin_flows, admin_prompts, admin_hardware,
-                                       admin_yaml, admin_features)
+                                       admin_yaml, admin_features, admin_rooms)

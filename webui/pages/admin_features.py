@@ -17,6 +17,7 @@ from typing import Any
 import bottle
 
 from firmware.db.models import Extension, ExtensionFeatures, RingGroup, RingGroupMember
+from firmware.siteconfig import SiteInvalid
 from firmware.switch.features.pin import hash_pin, weak_pin_reason
 from firmware.switch.features.settings import (
     OUTSIDE_NUMBER,
@@ -28,7 +29,7 @@ from firmware.switch.features.settings import (
     check_target,
     check_timeout,
 )
-from webui import oplog, switchd
+from webui import oplog, siteops, switchd
 from webui.web import Ctx, Web
 
 FORWARDS = ("forward_always", "forward_busy", "forward_no_answer")
@@ -81,6 +82,15 @@ def _note(ctx: Ctx) -> str:
     return ("Saved. switchd is not running; it reads the change when it starts." if done is None
             else "Saved and applied to the running switchd (calls in progress carry on)."
             if done else "Saved; switchd did not confirm yet and reads it shortly.")
+
+
+def _said(switchd: str | None) -> str:
+    """The page's note for what switchd said after a site change."""
+    return ("Saved. switchd is not running; it reads the change when it starts."
+            if switchd is None else "Saved and applied to the running switchd (calls in "
+            "progress carry on)." if not switchd.startswith("switchd refused") and
+            not switchd.startswith("switchd did not") else
+            "Saved; switchd did not confirm yet and reads it shortly.")
 
 
 def register(web: Web) -> None:
@@ -210,23 +220,24 @@ def register(web: Web) -> None:
             return ctx.render("admin_group_form.tpl", number=old, errors=errors, form=form,
                               strategies=STRATEGIES)
         before = group_of(info.number)
-        with web.db.atomic():
-            g = RingGroup.get_or_none(RingGroup.number == info.number)
-            values = {"name": info.name, "strategy": info.strategy,
-                      "ring_timeout": info.ring_timeout, "fallback": info.fallback,
-                      "enabled": info.enabled}
-            if g is None:
-                g = RingGroup.create(number=info.number, **values)
-            else:
-                RingGroup.update(**values).where(RingGroup.id == g.id).execute()
-                RingGroupMember.delete().where(RingGroupMember.group == g).execute()
-            for i, m in enumerate(info.members):
-                RingGroupMember.create(group=g, position=i, extension=m.extension,
-                                       timeout=m.timeout)
-            oplog.record(ctx.user.name, ctx.address,
-                         "ringgroup.edit" if before else "ringgroup.add", info.number,
-                         before, group_of(info.number))
-        return list_page(ctx, _note(ctx))
+        item = {"number": info.number, "name": info.name, "strategy": info.strategy,
+                "ring_timeout": info.ring_timeout, "fallback": info.fallback or None,
+                "enabled": info.enabled,
+                "members": [{"extension": m.extension, "timeout": m.timeout}
+                            for m in info.members]}
+        # ring groups are a section of the site configuration: the whole site is checked
+        # (a DID or an IVR transfer may send callers here) and written at once
+        try:
+            outcome = siteops.service(ctx).upsert("ring_groups", item)
+        except SiteInvalid as e:
+            bottle.response.status = 400
+            return ctx.render("admin_group_form.tpl", number=old,
+                              errors=[f"{err.where()}: {err.message}" for err in e.errors],
+                              form=form, strategies=STRATEGIES)
+        oplog.record(ctx.user.name, ctx.address,
+                     "ringgroup.edit" if before else "ringgroup.add", info.number,
+                     before, group_of(info.number))
+        return list_page(ctx, _said(outcome.switchd))
 
     @web.route("POST", "/admin/ringgroups", "site.edit")
     def group_create(ctx: Ctx) -> str:
@@ -243,9 +254,12 @@ def register(web: Web) -> None:
         before = group_of(number)
         if before is None:
             raise bottle.HTTPError(404, f"no ring group {number}")
-        with web.db.atomic():
-            g = RingGroup.get(RingGroup.number == number)
-            RingGroupMember.delete().where(RingGroupMember.group == g).execute()
-            g.delete_instance()
-            oplog.record(ctx.user.name, ctx.address, "ringgroup.delete", number, before, None)
-        return list_page(ctx, _note(ctx))
+        try:
+            outcome = siteops.service(ctx).remove("ring_groups", number)
+        except SiteInvalid as e:
+            bottle.response.status = 409
+            return list_page(ctx, ctx._("Not deleted: the configuration would not be valid.")
+                             + " " + "; ".join(f"{err.where()}: {err.message}"
+                                               for err in e.errors))
+        oplog.record(ctx.user.name, ctx.address, "ringgroup.delete", number, before, None)
+        return list_page(ctx, _said(outcome.switchd))

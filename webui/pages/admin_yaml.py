@@ -38,10 +38,12 @@ def register(web: Web) -> None:
              dry_run: bool = False, status: int = 200) -> str:
         bottle.response.status = status
         passwords: dict[str, str] = {}
+        pins: dict[str, str] = {}
         if outcome is not None and outcome.applied is not None:
             passwords = outcome.applied.generated_passwords
+            pins = outcome.applied.generated_pins
         return ctx.render("admin_yaml.tpl", outcome=outcome, refused=refused, error=error,
-                          text=text, dry_run=dry_run, passwords=passwords,
+                          text=text, dry_run=dry_run, passwords=passwords, pins=pins,
                           applied=siteops.switchd_note(outcome.applied.switchd)
                           if outcome is not None and outcome.applied is not None else None)
 

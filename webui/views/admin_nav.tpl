@@ -15,5 +15,6 @@
 <a href="/admin/prompts" id="admin-prompts">{{_('Prompts')}}</a>
 <a href="/admin/moh" id="admin-moh">{{_('Music on hold')}}</a>
 <a href="/admin/features" id="admin-features">{{_('Extension features')}}</a>
+<a href="/admin/rooms" id="admin-rooms">{{_('Conference rooms')}}</a>
 <a href="/admin/site" id="admin-site">{{_('Import / export')}}</a>
 </nav>

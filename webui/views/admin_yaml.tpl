@@ -30,6 +30,14 @@
 % end
 </div>
 % end
+% if pins:
+<h2>{{_('PINs of the new conference rooms (shown once)')}}</h2>
+<table id="new-pins"><tbody>
+% for room, pin in pins.items():
+<tr><td>{{room}}</td><td class="secret">{{pin}}</td></tr>
+% end
+</tbody></table>
+% end
 % if passwords:
 <h2>{{_('Passwords of the new extensions (shown once)')}}</h2>
 <table id="new-passwords"><tbody>

@@ -91,7 +91,12 @@ class CallControl:
 
     @room_pins.setter
     def room_pins(self, pins: dict[str, str]) -> None:
+        # a room in use keeps its bridge and members; a new PIN counts for new callers
         self.conference_rooms.pins = dict(pins)
+
+    def enter_room(self, call: Call, number: str) -> Cause | None:
+        """A call routed to a conference room (a DID, an IVR transfer): asks its PIN."""
+        return self.conference_rooms.enter(call, number)
 
     # --- requests (each returns at once, or raises CallControlError) ----------------------
     def find_call(self, device: str) -> Call:

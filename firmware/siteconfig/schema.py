@@ -84,7 +84,8 @@ FEATURES = Obj("extension features", (
     Field("dnd", Bool(), False, "do not disturb (*78): callers get busy"),
     Field("mobile", Nullable(OUTSIDE_NUMBER), None,
           "one-number: after mobile_delay this outside number rings too"),
-    Field("mobile_delay", SECONDS_5_300, 10, "seconds the desk phone rings alone"),
+    # 0 (mobile at once) is what `ccbox ext set --mobile-delay` allows
+    Field("mobile_delay", Int(0, 300), 10, "seconds the desk phone rings alone"),
     Field("voicemail", Bool(), False, "unanswered calls leave a message (the PIN is not "
           "in the site file: `ccbox ext set --pin`, or the web UI)"),
     Field("remote_answer", Bool(), False, "the agent desk may answer this phone and "

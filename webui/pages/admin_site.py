@@ -40,8 +40,9 @@ UI: dict[str, SectionUi] = {
                         "SIP trunk. DIDs may be limited to one trunk."),
     "dids": SectionUi("DIDs", "DID", ("number", "name", "trunk", "target", "time_rules"),
                       intro="A DID is a number callers dial. Its target is flow:ID, "
-                      "queue:NAME, extension:NUMBER, external:NUMBER or hangup; time "
-                      "rules pick another target while their schedule is open."),
+                      "queue:NAME, extension:NUMBER, group:NUMBER (a ring group), "
+                      "conference:NUMBER (a conference room), external:NUMBER or hangup; "
+                      "time rules pick another target while their schedule is open."),
     "queues": SectionUi("Queues", "Queue", ("name", "strategy", "members", "supervisors",
                                              "skills"),
                         ("name", "strategy", "members", "supervisors", "skills",

@@ -152,6 +152,7 @@ async function build(page) {
     ["/blacklist/new", "blacklist-new"], ["/autolock", "autolock"],
     ["/prompts", "prompts"], ["/moh", "moh"], ["/features", "features"],
     ["/features/" + EXT + "/edit", "features-edit"], ["/ringgroups/new", "ringgroup-new"],
+    ["/rooms", "rooms"], ["/rooms/new", "room-new"],
     ["/site", "site"],
   ];
   for (const lang of ["zh", "en"]) {

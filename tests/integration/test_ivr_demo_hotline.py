@@ -28,7 +28,7 @@ CALLER = "13800138000"
 
 def demo_site_with_test_agents() -> str:
     """The shipped demo site file, with the test extensions 9002/9003 as its agents
-    (repair and emergency; the other queues keep 9002)."""
+    (repair and emergency; the other queues keep 9002) and its ring group's members."""
     text = DEMO_SITE.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     del data["extensions"]  # keep the test box's 9001-9004 (sections left out are kept)
@@ -36,6 +36,9 @@ def demo_site_with_test_agents() -> str:
     for q in data["queues"]:
         q["members"] = ["9003"] if q["name"] == "emergency" else ["9002"]
         q["supervisors"] = []
+    for g in data.get("ring_groups", []):  # the duty group rings the test phones
+        g["members"] = ["9002", "9003"]
+        g.pop("fallback", None)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 def offset_to(hour: int, weekday: int) -> float:

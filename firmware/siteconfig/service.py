@@ -199,6 +199,8 @@ class SiteService:
         if len(kept) == len(doc[section]):
             raise KeyError(f"no {section} entry {name!r}")
         doc[section] = kept
+        if section == "extensions":
+            _drop_orphan_features(doc)  # an extension's own features go with it
         return self.save(doc, [section])
 
     def set_acd_settings(self, settings: Mapping[str, Any]) -> SaveOutcome:
@@ -267,6 +269,8 @@ class SiteService:
         sections = [s for s in SECTIONS if s in data]
         merged: dict[str, Any] = dict(self.raw_document())
         merged.update({k: v for k, v in data.items() if k in sections or k not in SECTIONS})
+        if "extension_features" not in sections:
+            _drop_orphan_features(merged)  # stored features of extensions the file drops
         result = self.check(merged, source_dir)
 
         def located(errors: list[SiteError]) -> list[SiteError]:
@@ -288,6 +292,20 @@ class SiteService:
         applied = self.save(merged, sections, source_dir)
         applied.warnings = located(result.warnings)
         return ImportOutcome(sections, applied.changes, applied.warnings, applied)
+
+
+def _drop_orphan_features(doc: dict[str, Any]) -> None:
+    """Features of extensions the document no longer has are dropped with them (the
+    store deletes their rows); features typed in a file for an unknown extension are
+    still an error."""
+    exts = doc.get("extensions")
+    feats = doc.get("extension_features")
+    if not isinstance(exts, list) or not isinstance(feats, list):
+        return
+    numbers = {str(getattr(e.get("number"), "raw", e.get("number"))) for e in exts
+               if isinstance(e, dict)}
+    doc["extension_features"] = [f for f in feats if not isinstance(f, dict)
+                                 or str(f.get("extension")) in numbers]
 
 
 def _empty_like(doc: Mapping[str, Any]) -> dict[str, Any]:

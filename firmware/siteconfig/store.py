@@ -341,6 +341,8 @@ def _save_extensions(items: list[dict[str, Any]], report: SaveReport) -> None:
         Extension.delete().where(Extension.number.in_(gone)).execute()
         # bindings of a deleted account must not outlive it across a restart
         Registration.delete().where(Registration.aor.in_(gone)).execute()
+        # nor its features (a ring group seat or a DID to it is refused by validation)
+        ExtensionFeatures.delete().where(ExtensionFeatures.number.in_(gone)).execute()
     for e in items:
         row = Extension.get_or_none(Extension.number == e["number"])
         if row is None:

@@ -254,3 +254,25 @@ def test_the_demo_room_gets_a_pin_shown_at_the_first_start_only(tmp_path: Path) 
     assert again == {}
     text = banner(cfg, "127.0.0.1", [], True, ["6001"], again)
     assert "Conference rooms 6001" in text and pins["6001"] not in text
+
+
+def test_an_extension_goes_with_its_features_but_not_from_under_a_group(
+        tmp_path: Path) -> None:
+    svc = service(tmp_path)
+    svc.import_yaml(textwrap.dedent("""\
+        extensions: [{number: "8001"}, {number: "8002"}, {number: "8003"}]
+        extension_features: [{extension: "8001", dnd: true}, {extension: "8003", dnd: true}]
+        ring_groups: [{number: "5000", members: ["8002"]}]
+        """), "site.yaml")
+    with pytest.raises(SiteInvalid) as e:
+        svc.remove("extensions", "8002")  # still a member of group 5000
+    assert "ring_groups[0].members[0].extension" in str(e.value.errors[0])
+    svc.remove("extensions", "8001")  # the extensions page: its features go with it
+    assert ExtensionFeatures.get_or_none(ExtensionFeatures.number == "8001") is None
+    # a file that drops an extension takes its stored features along too
+    svc.import_yaml('extensions: [{number: "8002"}]\n', "fewer.yaml")
+    assert [f.number for f in ExtensionFeatures.select()] == []
+    # but features typed for an unknown extension are an error
+    assert errors_of(svc, 'extension_features: [{extension: "8009", dnd: true}]\n') == [
+        "site.yaml:1: extension_features[0].extension (features of '8009'): "
+        "no extension '8009'"]

@@ -67,7 +67,7 @@ def pin_rig(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Rig, list[tuple
     install(r.switch)
     r.cc.room_pins = {"6001": hash_pin("480913")}
     joined: list[tuple[str, str]] = []
-    monkeypatch.setattr(r.cc, "_join_room",
+    monkeypatch.setattr(r.cc.conference_rooms, "_join",
                         lambda call, number: joined.append((call.id, number)))
     return r, joined
 
@@ -76,7 +76,7 @@ async def settle(r: Rig, phone: Phone) -> None:
     """Until the PIN being checked in a thread came back."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        entries = [e for cid, e in r.cc._pins.items()
+        entries = [e for cid, e in r.cc.conference_rooms._entries.items()
                    if cid in r.switch.calls and r.switch.calls[cid].a is phone]
         if not entries or not entries[0].checking:
             return
@@ -115,7 +115,7 @@ def test_repeated_wrong_pins_lock_the_room_for_new_callers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     async def main() -> None:
         r, joined = pin_rig(tmp_path, monkeypatch)
-        r.cc.room_guard = PinGuard(limit=3, window=600, lock=900)
+        r.cc.conference_rooms.guard = PinGuard(limit=3, window=600, lock=900)
         a = r.dial("8001", "6001")
         [first] = [c for c in r.switch.calls.values() if c.a is a]
         for _ in range(3):  # three tries: the box says goodbye

@@ -278,7 +278,7 @@ def group_save(data_dir: Path, args: argparse.Namespace, create: bool) -> int:
     except FeatureError as e:
         raise CliError(str(e)) from None
     # through the site configuration: the whole site is checked (a DID's group:NUMBER,
-    # an IVR transfer) and written in one transaction (decision 0020)
+    # an IVR transfer) and written in one transaction (decision 0021)
     item = {"number": new.number, "name": new.name, "strategy": new.strategy,
             "ring_timeout": new.ring_timeout, "fallback": new.fallback or None,
             "enabled": new.enabled,

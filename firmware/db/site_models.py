@@ -276,7 +276,7 @@ class Prompt(BaseModel):
 
 
 class ConferenceRoom(BaseModel):
-    """A conference room (6000-6099, migration 7). The PIN is an argon2id hash: callers
+    """A conference room (6000-6099, migration 8). The PIN is an argon2id hash: callers
     type it on a keypad, as a voicemail PIN (firmware/switch/features/pin.py)."""
 
     id = peewee.AutoField()

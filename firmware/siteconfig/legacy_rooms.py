@@ -1,4 +1,4 @@
-"""The conference rooms of `DATA/conference.json` (before migration 7), moved once into
+"""The conference rooms of `DATA/conference.json` (before migration 8), moved once into
 the site configuration.
 
 switchd calls `import_legacy_rooms` at start. The file's rooms are merged into the

@@ -174,7 +174,7 @@ _TEXT_FEATURES = ("forward_always", "forward_busy", "forward_no_answer", "mobile
 def _load_features(extensions: set[str]) -> list[dict[str, Any]]:
     """Rows that set something, of extensions that exist (a row outliving its extension
     is ignored). The voicemail PIN hash stays out: it is the mailbox owner's, not part
-    of the site's design (decision 0020)."""
+    of the site's design (decision 0021)."""
     out = []
     for r in _dicts(ExtensionFeatures.select().order_by(ExtensionFeatures.number)):
         values = {k: (bool(r[k]) if k in _BOOL_FEATURES else r[k])

@@ -2,7 +2,7 @@
 policy, and the `cc` control command (the same functions the CTI server calls).
 
 Rooms (6000-6099, a PIN each) are part of the site configuration (`conference_rooms`,
-decision 0020): `SiteRuntime.apply` hands their PIN hashes to `CallControl`; the old
+decision 0021): `SiteRuntime.apply` hands their PIN hashes to `CallControl`; the old
 `DATA/conference.json` is imported once (firmware/siteconfig/legacy_rooms.py).
 """
 

@@ -30,6 +30,7 @@ SITE = """\
         forward_busy: "5000"
         voicemail: true
       - {extension: "8002", dnd: true, mobile: "013800138000", mobile_delay: 15}
+      - {extension: "8003", remote_answer: true}
     ring_groups:
       - number: "5000"
         name: 值班组
@@ -71,6 +72,7 @@ def test_import_writes_the_tables_switchd_reads(tmp_path: Path) -> None:
     assert table.of("8001").forward_busy == "5000" and table.of("8001").voicemail
     assert table.of("8002").dnd and table.of("8002").mobile == "013800138000"
     assert table.of("8002").mobile_delay == 15 and not table.of("8003").dnd
+    assert table.of("8003").remote_answer and not table.of("8002").remote_answer
     group = table.groups["5000"]
     assert group.strategy == "sequential" and group.fallback == "vm:8001"
     assert [(m.extension, m.timeout) for m in group.members] == [("8002", None), ("8003", 8)]

@@ -2,7 +2,7 @@
 then mixes the caller into the room's always-mixing bridge with a join tone. Each
 participant keeps their own call and recording (left: them, right: the room).
 
-The rooms and their PINs come from the site configuration (decision 0020): `pins` maps
+The rooms and their PINs come from the site configuration (decision 0021): `pins` maps
 a room to the argon2id hash of its PIN, verified in a thread (tens of ms) so the call
 path never waits; keys typed meanwhile are ignored. Repeated wrong PINs lock a room's
 PIN entry for a while (`PinGuard`, as voicemail); people in the room stay."""

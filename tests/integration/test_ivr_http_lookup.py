@@ -23,6 +23,7 @@ from tests.integration.site import import_site
 from tests.integration.test_ivr_calls import RtpSink
 from tests.integration.test_sip_box import cdr_for, check
 from tests.peers.billing_http import Billing
+from tests.peers.wav import clips_not_heard
 
 pytestmark = pytest.mark.peers
 
@@ -82,7 +83,7 @@ def test_caller_hears_the_amount_from_billing_then_reaches_an_agent(
     words = ["gas_amount_due_is", *say_amount("8.5")]
     clips = [load_encoded(stock / f"{w}.wav", Codec.PCMA) for w in words]
     got = b"".join(p for _, p in sink.audio(pt=8))
-    missing = words_not_heard(got, words, clips)
+    missing = [words[i] for i in clips_not_heard(got, clips)]
     assert not missing, f"{len(got)} bytes heard; not heard in order: {missing} of {words}"
 
     row = cdr_for(box, "9001")
@@ -106,26 +107,3 @@ def test_billing_down_takes_the_failure_branch_and_logs_why(
     log = box.log_text()
     assert "lookup billing (GET http://127.0.0.1:" in log and "HTTP 503" in log, log[-3000:]
     assert TOKEN not in log
-
-
-def words_not_heard(got: bytes, words: list[str], clips: list[bytes],
-                    share: float = 0.9) -> list[str]:
-    """The words whose prompt did not arrive, in the order given: of each clip's 20 ms
-    frames that are not silence, `share` must arrive byte for byte after the previous
-    word's. Not the whole reading verbatim: a player behind a stalled loop drops late
-    frames by design (firmware/media/player.py), and a loaded machine stalls it now
-    and then."""
-    missing: list[str] = []
-    pos = 0
-    for word, clip in zip(words, clips, strict=True):
-        frames = [clip[i:i + 160] for i in range(0, len(clip) - 159, 160)]
-        sound = [f for f in frames if len(set(f)) > 4]
-        found = 0
-        for frame in sound:
-            at = got.find(frame, pos)
-            if at >= 0:
-                found += 1
-                pos = at + 160
-        if found < share * len(sound):
-            missing.append(word)
-    return missing

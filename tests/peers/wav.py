@@ -12,6 +12,7 @@ g711a.pcap sits at 200-4000 RMS per 200 ms, a -12 dBFS tone at ~5800.
 from __future__ import annotations
 
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,3 +166,27 @@ def band_fraction(x: Samples, rate: int, low: float, high: float) -> float:
     if total == 0.0:
         return 0.0
     return float(np.sum(power[(freqs >= low) & (freqs <= high)])) / total
+
+
+def clips_not_heard(got: bytes, clips: Sequence[bytes], share: float = 0.9,
+                    frame: int = 160) -> list[int]:
+    """Indexes of the encoded prompts in `clips` that a phone did not hear, in order, in
+    the payloads `got`: of each clip's 20 ms frames that are not silence, `share` must
+    arrive byte for byte after the previous clip's. Not the whole reading verbatim: a
+    player behind a stalled loop drops late frames by design (firmware/media/player.py),
+    and a loaded test machine stalls it now and then."""
+    missing: list[int] = []
+    pos = 0
+    for index, clip in enumerate(clips):
+        frames = [clip[i:i + frame] for i in range(0, len(clip) - frame + 1, frame)]
+        sound = [f for f in frames if len(set(f)) > 4]
+        assert sound, f"clip {index} is silence: nothing to recognise it by"
+        found = 0
+        for f in sound:
+            at = got.find(f, pos)
+            if at >= 0:
+                found += 1
+                pos = at + frame
+        if found < share * len(sound):
+            missing.append(index)
+    return missing
